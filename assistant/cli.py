@@ -1,0 +1,138 @@
+"""Command line: ``assistant ingest|ask|stats``. Thin: it only calls the package."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .core import Assistant
+from .errors import AssistantError
+from .models import Filters
+from .settings import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Réponses chiffrées et sourcées sur les bulletins (ingest, ask, stats).",
+)
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Dossier de données (défaut : ASSISTANT_DATA_DIR).", show_default=False)
+]
+ChromaOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="Serveur Chroma (défaut : ASSISTANT_CHROMA_URL).", show_default=False)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON (contrat de réponse).")]
+
+
+def _assistant(store: Path | None, chroma_url: str | None, **kw: Any) -> Assistant:
+    return Assistant(settings=Settings.from_env(data_dir=store, chroma_url=chroma_url), **kw)
+
+
+def _fail(exc: AssistantError) -> None:
+    typer.echo(f"Erreur : {exc.message}", err=True)
+    if exc.hint:
+        typer.echo(f"→ {exc.hint}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers de bulletins.")],
+    prune: Annotated[bool, typer.Option("--prune", help="Retirer les bulletins disparus des dossiers.")] = False,
+    reindex: Annotated[bool, typer.Option("--reindex", help="Tout reconstruire (changement de modèle).")] = False,
+    store: StoreOpt = None,
+    chroma_url: ChromaOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Indexe des bulletins (.txt, .md, .html) dans le magasin Chroma."""
+    try:
+        with _assistant(store, chroma_url, auto_ingest=False) as a:
+            report = a.ingest(paths, prune=prune, reindex=reindex, show_progress=sys.stderr.isatty())
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+    else:
+        for failure in report.failed:
+            typer.echo(f"Ignoré : {failure.reason}", err=True)
+        typer.echo(report.summary())
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(2)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Question en français.")],
+    as_json: JsonOpt = False,
+    k: Annotated[int | None, typer.Option("-k", help="Nombre de passages récupérés.")] = None,
+    date_from: Annotated[str | None, typer.Option("--date-from", help="Bulletins publiés à partir du (AAAA-MM-JJ).")] = None,
+    date_to: Annotated[str | None, typer.Option("--date-to", help="Bulletins publiés jusqu'au (AAAA-MM-JJ).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Limiter à ce bulletin (répétable).")] = None,
+    store: StoreOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Pose une question ; affiche la réponse et ses sources."""
+    try:
+        filters = Filters(date_from=_date(date_from), date_to=_date(date_to), sources=tuple(source or ()))
+        with _assistant(store, chroma_url) as a:
+            answer = a.ask(question, filters=filters, k=k)
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    typer.echo(answer.to_text())
+    if answer.abstained and answer.suggestions:
+        typer.echo("Peut-être utile :")
+        for s in answer.suggestions:
+            typer.echo(f"  - {s.title} ({s.source}) : « {s.quote} »")
+
+
+@app.command()
+def stats(store: StoreOpt = None, chroma_url: ChromaOpt = None, as_json: JsonOpt = False) -> None:
+    """Décrit le magasin : bulletins, chunks, dates, modèle."""
+    try:
+        with _assistant(store, chroma_url, auto_ingest=False) as a:
+            s = a.stats()
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _print_json(s.model_dump(mode="json"))
+        return
+    typer.echo(f"Magasin : {s.store}")
+    typer.echo(f"Bulletins : {s.bulletins}   chunks : {s.chunks}")
+    typer.echo(f"Dates : {s.date_min or '?'} → {s.date_max or '?'}")
+    typer.echo(f"Modèle : {s.embedding_model} (dimension {s.dimension})")
+    typer.echo(f"Dernière indexation : {s.last_ingest or 'jamais'}")
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AssistantError(f"Date invalide : {text!r}", hint="Format attendu : AAAA-MM-JJ.") from None
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""The public entry point: :class:`Assistant` (ingest, ask, stats).
+
+Heavy parts (model, Chroma client, lexical index) are created lazily on first
+use and can be passed in, so tests hand in real local components and the
+Streamlit cache / HTTP API share one instance across threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .chain import build_chain
+from .embeddings import Embedder
+from .errors import AssistantError, InvalidQuestionError
+from .ingest import ProgressFn, ingest_paths
+from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
+from .reader import Reader
+from .retrieval import HybridRetriever, LexicalCache
+from .settings import Settings
+from .store import ChunkStore
+
+HistoryLike = Sequence[Message | dict[str, Any]] | None
+
+
+class Assistant:
+    """Answers French questions about figures in bulletins, with citations."""
+
+    def __init__(
+        self,
+        store_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: ChunkStore | None = None,
+        chroma_url: str | None = None,
+        auto_ingest: bool = True,
+    ) -> None:
+        base = settings or Settings.from_env()
+        overrides: dict[str, Any] = {}
+        if store_dir is not None:
+            overrides["data_dir"] = Path(store_dir)
+        if chroma_url is not None:
+            overrides["chroma_url"] = chroma_url
+        self.settings = Settings.from_env(env={}, **{**base.__dict__, **overrides}) if overrides else base
+        self.auto_ingest = auto_ingest
+        self._embedder = embedder
+        self._store = store
+        self._lexical: LexicalCache | None = None
+        self._retriever: HybridRetriever | None = None
+        self._chain: Any = None
+        self._init_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._ensured = False
+
+    # -- components (lazy) -------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._init_lock:
+                if self._embedder is None:
+                    self._embedder = Embedder(self.settings.embedding_model, device=self.settings.device)
+        return self._embedder
+
+    @property
+    def store(self) -> ChunkStore:
+        if self._store is None:
+            with self._init_lock:
+                if self._store is None:
+                    s = self.settings
+                    self._store = ChunkStore.open(
+                        model_name=self.embedder.model_name,
+                        dimension=self.embedder.dimension if self.embedder.loaded else None,
+                        path=None if s.chroma_url else s.chroma_dir,
+                        url=s.chroma_url,
+                        name=s.collection,
+                        lock_timeout=s.lock_timeout_s,
+                    )
+        return self._store
+
+    @property
+    def lexical(self) -> LexicalCache:
+        if self._lexical is None:
+            with self._init_lock:
+                if self._lexical is None:
+                    self._lexical = LexicalCache(self.store)
+        return self._lexical
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            with self._init_lock:
+                if self._retriever is None:
+                    self._retriever = HybridRetriever(
+                        store=self.store, embedder=self.embedder, lexical=self.lexical, k=self.settings.top_k
+                    )
+        return self._retriever
+
+    @property
+    def chain(self) -> Any:
+        if self._chain is None:
+            with self._init_lock:
+                if self._chain is None:
+                    self._chain = build_chain(self.retriever, Reader(self._idf))
+        return self._chain
+
+    def _idf(self, token: str) -> float:
+        return self.lexical.current().idf(token)
+
+    # -- operations ------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        prune: bool = False,
+        reindex: bool = False,
+        show_progress: bool = False,
+        on_progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Add/update bulletins from files or folders; see :func:`assistant.ingest.ingest_paths`."""
+        paths = list(paths)
+        if not paths:
+            raise InvalidQuestionError("Aucun chemin à indexer.", hint="Donnez un dossier ou des fichiers de bulletins.")
+        with self._write_lock:
+            if reindex:
+                self._reopen_for_reindex()
+            report = ingest_paths(
+                paths,
+                store=self.store,
+                embedder=self.embedder,
+                target_tokens=self.settings.chunk_tokens,
+                max_file_bytes=self.settings.max_file_bytes,
+                prune=prune,
+                show_progress=show_progress,
+                on_progress=on_progress,
+            )
+            self.lexical.invalidate()
+            self._ensured = True
+            return report
+
+    def _reopen_for_reindex(self) -> None:
+        """Drop the store's collections so that a new model can be used."""
+        from .errors import ModelMismatchError, SchemaVersionError
+
+        try:
+            store = self.store
+        except (ModelMismatchError, SchemaVersionError):
+            s = self.settings
+            raw = ChunkStore.__new__(ChunkStore)  # open without the model check, to drop it
+            from .store import make_client
+
+            raw.client = make_client(path=None if s.chroma_url else s.chroma_dir, url=s.chroma_url)
+            raw.name = s.collection
+            for n in (s.collection, f"{s.collection}-bulletins"):
+                try:
+                    raw.client.delete_collection(n)
+                except Exception:
+                    pass
+            self._store = None
+            store = self.store
+        store.reset(self.embedder.dimension)
+        self._lexical = None
+        self._retriever = None
+        self._chain = None
+
+    def ensure_corpus(self, on_progress: ProgressFn | None = None, *, show_progress: bool = False) -> IngestReport | None:
+        """Ingest the bundled ``corpus/`` into an empty store (first use)."""
+        if self._ensured:
+            return None
+        with self._init_lock:
+            if self._ensured:
+                return None
+            report = None
+            if self.store.count() == 0 and self.settings.corpus_dir.is_dir():
+                report = self.ingest([self.settings.corpus_dir], on_progress=on_progress, show_progress=show_progress)
+            self._ensured = True
+            return report
+
+    def ask(
+        self,
+        question: str,
+        history: HistoryLike = None,
+        *,
+        filters: Filters | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        """Answer one question (with optional conversation history)."""
+        t0 = time.perf_counter()
+        clean = self.validate_question(question)
+        turns = _history(history, self.settings.max_question_chars)
+        if self.auto_ingest:
+            self.ensure_corpus()
+        answer: Answer = self.chain.invoke({"question": clean, "history": turns, "filters": filters, "k": k})
+        timings = {**self.retriever.last_timings, "total_ms": (time.perf_counter() - t0) * 1000}
+        return answer.model_copy(update={"timings_ms": {k_: round(v, 2) for k_, v in timings.items()}})
+
+    def validate_question(self, question: Any) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestionError("La question doit être un texte.")
+        # Lone surrogates and control characters cannot be stored or matched: drop them.
+        clean = question.encode("utf-8", "replace").decode("utf-8")
+        clean = "".join(ch for ch in clean if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\n\t")
+        clean = " ".join(clean.split())
+        if not clean:
+            raise InvalidQuestionError("La question est vide.", hint="Posez une question sur un chiffre des bulletins.")
+        limit = self.settings.max_question_chars
+        if len(clean) > limit:
+            raise InvalidQuestionError(
+                f"La question est trop longue ({len(clean)} caractères, limite {limit}).",
+                hint="Raccourcissez-la à une seule question.",
+            )
+        return clean
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+    def bulletin(self, bulletin_id: str) -> Bulletin | None:
+        return self.store.bulletin(bulletin_id)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _history(history: HistoryLike, limit: int) -> list[Message]:
+    if not history:
+        return []
+    try:
+        turns = [h if isinstance(h, Message) else Message.model_validate(h) for h in history]
+    except (ValidationError, TypeError) as exc:
+        raise InvalidQuestionError(
+            "Historique invalide : chaque tour doit être {\"role\": \"user\"|\"assistant\", \"content\": texte}.",
+            hint=str(exc).splitlines()[0],
+        ) from None
+    return [Message(role=t.role, content=t.content[: limit * 4]) for t in turns[-20:]]
+
+
+__all__ = ["Assistant", "AssistantError"]

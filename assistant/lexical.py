@@ -1,0 +1,132 @@
+"""French lexical search (BM25) kept beside the Chroma store.
+
+Local Chroma has no sparse index, so BM25 lives here: tokens are lower-cased,
+accent-folded, stop words dropped and stemmed with the Snowball French stemmer
+(PyStemmer); scoring is done by ``bm25s``. The index is rebuilt from Chroma
+whenever the store's version stamp changes, so it is always consistent with
+the store, even when another process wrote to it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+
+# French function words (accent-folded) that carry no topic.
+STOPWORDS = frozenset(
+    """a afin ai aie aient ainsi alors apres au aucun aucune aupres auquel aussi autre autres aux auxquels avaient
+    avais avait avant avec avoir ayant c ca car ce ceci cela celle celles celui cependant ces cet cette ceux chaque
+    chez ci comme comment contre d dans de dela depuis des desquels dont du duquel elle elles en encore entre es est
+    et etaient etait etant ete etre eu eux fait font hors il ils j je jusqu jusque l la laquelle le lequel les
+    lesquelles lesquels leur leurs lors lui m ma mais me meme memes mes moi mon n ne ni non nos notre nous on ont
+    ou par parmi pas pendant peu peut plus pour pourquoi pres puis qu quand que quel quelle quelles quels qui quoi
+    s sa sans se selon ser sera seront ses si sien soit son sont sous suis sur t ta tandis te tes toi ton tous tout
+    toute toutes tres tu un une unes uns vers via vos votre vous y combien ete etes sont sera aura avez""".split()
+)
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents ("Établissements" -> "etablissements")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe").replace("æ", "ae")
+
+
+_stemmer_local = threading.local()
+
+
+def _stemmer() -> Any:
+    # PyStemmer objects are not thread-safe: one per thread.
+    st = getattr(_stemmer_local, "stemmer", None)
+    if st is None:
+        st = _stemmer_local.stemmer = Stemmer.Stemmer("french")
+    return st
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Stem of one folded word (cached: bulletins repeat their vocabulary)."""
+    return str(_stemmer().stemWord(word))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stop words included (digits kept)."""
+    return _WORD_RE.findall(fold(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded, stop-word-free, stemmed tokens: the BM25 vocabulary."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over chunk texts, with document frequencies for term weighting."""
+
+    ids: list[str] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    stamp: str = ""
+    _bm25: Any = None
+    _df: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[str, str, dict[str, Any]]], stamp: str = "") -> LexicalIndex:
+        index = cls(stamp=stamp)
+        corpus: list[list[str]] = []
+        for cid, text, meta in rows:
+            index.ids.append(cid)
+            index.metas.append(meta)
+            index.texts.append(text)
+            tokens = tokenize(f"{meta.get('title', '')}\n{text}")
+            corpus.append(tokens)
+            index._df.update(set(tokens))
+        if corpus:
+            index._bm25 = bm25s.BM25(k1=1.2, b=0.75)
+            index._bm25.index(_as_bm25s(corpus), show_progress=False)
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency of a stemmed token."""
+        n = max(1, len(self.ids))
+        return math.log(1.0 + (n - self._df.get(token, 0) + 0.5) / (self._df.get(token, 0) + 0.5))
+
+    def search(self, query: str, k: int, allowed: Sequence[bool] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` (row, score) for ``query``; ``allowed`` masks rows (filters)."""
+        tokens = [t for t in tokenize(query) if t in self._df]
+        if not tokens or self._bm25 is None:
+            return []
+        weights = np.asarray(allowed, dtype=np.float32) if allowed is not None else None
+        k = min(k, len(self.ids))
+        docs, scores = self._bm25.retrieve(
+            _as_bm25s([tokens], self._bm25.vocab_dict), k=k, show_progress=False, n_threads=1, weight_mask=weights
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def _as_bm25s(corpus: list[list[str]], vocab: dict[str, int] | None = None) -> Any:
+    """Our own tokens in bm25s' ``Tokenized`` form (ids + vocabulary)."""
+    if vocab is None:
+        vocab = {}
+        for doc in corpus:
+            for tok in doc:
+                vocab.setdefault(tok, len(vocab))
+        if "" not in vocab:
+            vocab[""] = len(vocab)  # bm25s expects an empty token for padding
+    ids = [[vocab[t] for t in doc if t in vocab] for doc in corpus]
+    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)

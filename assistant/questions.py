@@ -1,0 +1,146 @@
+"""Question analysis: what figure a French question wants, about what, and when.
+
+No model: patterns over the accent-folded question. The result drives the
+reader (which figure kinds qualify, which noun must be counted, which period
+or "latest" preference applies).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .figures import FigureKind
+from .lexical import STOPWORDS, fold, stem, words
+from .loading import MONTHS
+
+K = FigureKind
+
+# Order matters: the first family that matches decides ("combien coûte" is money,
+# "combien de temps" a duration, before the generic "combien" count).
+_KIND_PATTERNS: list[tuple[FigureKind, re.Pattern[str]]] = [
+    (K.DATE, re.compile(
+        r"\bquand\b|\bquelle annee\b|\ben quelle annee\b|\ba quelle date\b|\bquelle date\b|\bquelle echeance\b"
+        r"|\bdepuis quand\b|\bjusqu'?a quand\b|\bquel horizon\b|\ba quel moment\b|\bquel mois\b")),
+    (K.MONEY, re.compile(
+        r"\bbudget|\bcout\b|\bcoute|\bcouts\b|combien d'euros|\bmontant|\bdepense|\bfinanc|\binvesti|\benveloppe"
+        r"|\beuros?\b|€|\bprix\b|\btarif|\beconomi|\bcredits?\b|\bdotation|\bsubvention|\bfonds\b|\bcombien rapporte")),
+    (K.DURATION, re.compile(
+        r"\bduree|\bdelai|combien de temps|\btemps d'attente|\btemps moyen|\btemps median|\battente"
+        r"|combien d'heures|combien de minutes|combien de jours|combien de semaines|combien de mois|combien d'annees")),
+    (K.PERCENT, re.compile(
+        r"\bquelle part\b|\bpart des?\b|\bpart d'|\btaux\b|\bpourcentage|\bproportion|\bpourcent|\ben %|%"
+        r"|\bquelle hausse\b|\bquelle baisse\b|\bquelle progression\b|\bquelle augmentation\b|\bquelle evolution\b"
+        r"|\bquelle diminution\b|\bquel recul\b|\bquelle croissance\b|\bquelle fraction\b|\bcombien sur\b")),
+    (K.COUNT, re.compile(r"\bcombien\b|\bnombre\b|\bquel effectif\b|\bquelle quantite\b|\bquel volume\b")),
+]  # fmt: skip
+
+_CHANGE_RE = re.compile(
+    r"\bhausse|\bbaisse|\bprogress|\baugment|\bevolu|\bdiminu|\brecul|\bcroissance|\bcroit|\bgagn|\bperdu|\bgain"
+    r"|de combien .*\b(?:plus|moins)\b|\bvariation"
+)
+_LATEST_RE = re.compile(
+    r"\bdernier|\bderniere|\bplus recent|\bactuel|\baujourd'hui|\ba ce jour|\bdesormais|\bmaintenant"
+    r"|\ben ce moment|\bpresent\b|\bmise a jour|\bdate la plus recente"
+)
+_TARGET_RE = re.compile(r"\bobjectif|\bvis(?:e|er|ent|ee)\b|\bcible|\bd'ici\b|\bhorizon|\bambition|\bprevu|\bprevoi|\battendu")
+_NOUN_RE = re.compile(
+    r"\b(?:combien|nombre|part|proportion|pourcentage|taux|quantite|effectif)\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')"
+    r"(?:(?:nouveaux|nouvelles|personnes|professionnels)\s+)?([a-z][a-z\-]+)"
+)
+_YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b")
+_END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+((?:19|20)\d\d)\b")
+_START_OF_YEAR_RE = re.compile(r"\b(?:debut|au 1er janvier|1er janvier|janvier)\s+((?:19|20)\d\d)\b")
+
+# Words of the question that say what is asked, not what about: never matched.
+QUESTION_WORDS = frozenset(
+    """combien quel quelle quels quelles nombre quand annee date part taux pourcentage proportion valeur chiffre
+    chiffres selon dernier derniere bilan actuellement actuel aujourd hui est sont ete etait ont a y il elle ce cette
+    donc alors exactement environ precisement total totale quelque niveau montant combien cout coute duree delai
+    recent recente plus moins ensemble au aux sur dans via aupres d l jour mois an ans semaines""".split()
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period named in the question: a year, optionally a month."""
+
+    year: int
+    month: int | None = None
+    end_of_year: bool = False
+
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What the reader looks for."""
+
+    text: str
+    kinds: tuple[FigureKind, ...]  # acceptable kinds, preferred first; empty = any but dates
+    change: bool  # asks for an evolution (hausse, progression...)
+    noun: str | None  # stem of the counted thing ("assur"), if the question names one
+    noun_word: str | None
+    terms: tuple[str, ...]  # stemmed content terms
+    periods: tuple[Period, ...] = field(default_factory=tuple)
+    latest: bool = False
+    target: bool = False
+    numbers: tuple[float, ...] = field(default_factory=tuple)  # figures quoted in the question
+
+    @property
+    def kind(self) -> FigureKind | None:
+        return self.kinds[0] if self.kinds else None
+
+
+def analyse(question: str) -> QuestionSpec:
+    """Read a French question into a :class:`QuestionSpec`."""
+    f = fold(question).replace("’", "'")
+    kinds: list[FigureKind] = []
+    for kind, rx in _KIND_PATTERNS:
+        if rx.search(f):
+            kinds.append(kind)
+            break
+    change = bool(_CHANGE_RE.search(f))
+    if change and kinds and kinds[0] is K.COUNT:
+        kinds.append(K.PERCENT)  # "de combien a augmenté…" may be answered by "+40 %"
+    elif change and kinds and kinds[0] is K.PERCENT:
+        kinds.append(K.COUNT)
+    noun_word = None
+    m = _NOUN_RE.search(f)
+    if m and m.group(1) not in STOPWORDS:
+        noun_word = m.group(1)
+    periods: list[Period] = []
+    for m in _END_OF_YEAR_RE.finditer(f):
+        periods.append(Period(int(m.group(1)), 12, end_of_year=True))
+    for m in _MONTH_YEAR_RE.finditer(f):
+        month = MONTHS.get(m.group(1)) or MONTHS.get(m.group(1).replace("e", "é", 1))
+        p = Period(int(m.group(2)), month)
+        if not any(q.year == p.year for q in periods):
+            periods.append(p)
+    for m in _YEAR_RE.finditer(f):
+        if not any(q.year == int(m.group(1)) for q in periods):
+            periods.append(Period(int(m.group(1))))
+    terms = tuple(
+        dict.fromkeys(
+            stem(w)
+            for w in words(question)
+            if w not in STOPWORDS and w not in QUESTION_WORDS and not w.isdigit() and len(w) > 1
+        )
+    )
+    numbers = tuple(
+        float(n.replace(",", ".").replace(" ", "")) for n in re.findall(r"\b\d+(?:[ ,]\d+)*\b", f) if not _YEAR_RE.fullmatch(n)
+    )
+    return QuestionSpec(
+        text=question,
+        kinds=tuple(kinds),
+        change=change,
+        noun=stem(noun_word) if noun_word else None,
+        noun_word=noun_word,
+        terms=terms,
+        periods=tuple(periods),
+        latest=bool(_LATEST_RE.search(f)),
+        target=bool(_TARGET_RE.search(f)),
+        numbers=numbers,
+    )

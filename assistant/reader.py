@@ -1,0 +1,391 @@
+"""The reader: picks the sentence and the figure that answer a question.
+
+No generative model. Every candidate (sentence, figure) of the retrieved
+passages is scored on: the figure's kind against what the question wants, the
+counted noun, how many of the question's weighted terms stand in the sentence
+and near the figure, the period asked, and the bulletin's recency. Below a
+threshold the reader abstains rather than return a nearby number. Every figure
+it states is a verbatim span of the quoted sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from .chunking import sentences
+from .figures import Figure, FigureKind, extract_figures
+from .lexical import fold, stem, tokenize, words
+from .models import Answer, Citation, FigureOut, Passage
+from .questions import Period, QuestionSpec
+
+K = FigureKind
+
+ABSTAIN_TEXT = "Je ne trouve pas ce chiffre dans les bulletins."
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+#: Minimum score for an answer; below it the reader abstains.
+THRESHOLD = 0.55
+#: Share of the question's term weight that the sentence (with its context) must hold.
+MIN_COVERAGE = 0.5
+_MAX_QUOTE = 420
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    passage: Passage
+    figure: Figure  # offsets relative to the bulletin text
+    sent_start: int  # bulletin offsets of the sentence
+    sent_end: int
+    sentence: str
+    score: float
+    coverage: float
+    local: float
+    noun_hit: float
+    period_hit: float
+
+
+IdfFn = Callable[[str], float]
+
+
+def figure_abs(fig: Figure, offset: int) -> Figure:
+    """A figure with offsets shifted by ``offset``."""
+    return Figure(
+        text=fig.text,
+        start=fig.start + offset,
+        end=fig.end + offset,
+        value=fig.value,
+        kind=fig.kind,
+        unit=fig.unit,
+        noun=fig.noun,
+        high=fig.high,
+        signed=fig.signed,
+        date_iso=fig.date_iso,
+    )
+
+
+class Reader:
+    """Scores candidates in retrieved passages; builds the :class:`Answer`."""
+
+    def __init__(self, idf: IdfFn | None = None, *, threshold: float = THRESHOLD) -> None:
+        self.idf = idf or (lambda _t: 1.0)
+        self.threshold = threshold
+
+    # -- candidates ------------------------------------------------------------
+    def candidates(self, spec: QuestionSpec, passages: Sequence[Passage]) -> list[Candidate]:
+        weights = {t: max(self.idf(t), 0.1) for t in spec.terms}
+        total = sum(weights.values()) or 1.0
+        dated = sorted({p.date for p in passages if p.date})
+        out: list[Candidate] = []
+        for passage in passages:
+            title_tokens = set(tokenize(passage.title))
+            prev_tokens: set[str] = set()
+            for s in sentences(passage.text):
+                sent = passage.text[s.start : s.end]
+                tokens = set(tokenize(sent))
+                context = tokens | ((title_tokens | prev_tokens) & set(weights))
+                coverage = (
+                    sum(w for t, w in weights.items() if t in tokens)
+                    + 0.6 * sum(w for t, w in weights.items() if t in context and t not in tokens)
+                ) / total
+                prev_tokens = tokens
+                if coverage < MIN_COVERAGE * 0.6:
+                    continue
+                for fig in extract_figures(sent):
+                    if not self._kind_ok(spec, fig):
+                        continue
+                    cand = self._score(spec, passage, s.start, sent, fig, weights, total, coverage, dated)
+                    if cand is not None:
+                        out.append(cand)
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    @staticmethod
+    def _kind_ok(spec: QuestionSpec, fig: Figure) -> bool:
+        if fig.value is None:
+            return False
+        if not spec.kinds:
+            return fig.kind is not K.DATE
+        if fig.kind not in spec.kinds:
+            return False
+        # A figure quoted in the question is the premise, not the answer.
+        return not (fig.kind is not K.DATE and any(math.isclose(fig.value, n) for n in spec.numbers))
+
+    def _score(
+        self,
+        spec: QuestionSpec,
+        passage: Passage,
+        sent_offset: int,
+        sent: str,
+        fig: Figure,
+        weights: dict[str, float],
+        total: float,
+        coverage: float,
+        dated: list[date],
+    ) -> Candidate | None:
+        local = _proximity(sent, fig, weights) / total
+        noun_hit = _noun_hit(spec, sent, fig)
+        if spec.noun and noun_hit == 0.0:
+            return None  # the question counts something this sentence does not mention
+        period_hit = _period_hit(spec.periods, sent, fig, passage.date)
+        if spec.periods and period_hit <= 0.0 and not spec.target:
+            return None  # asked for another period
+        score = 0.45 * coverage + 0.45 * local + 0.3 * noun_hit + 0.25 * period_hit
+        if spec.kinds and fig.kind is not spec.kinds[0]:
+            score -= 0.1
+        if fig.kind is K.PERCENT or spec.change:
+            score += 0.1 * _change_fit(spec, sent, fig)
+        if spec.target:
+            score += 0.15 * _target_hit(sent, fig)
+        elif _future(sent, fig):
+            score -= 0.1
+        if dated and passage.date and (spec.latest or not spec.periods):
+            score += (0.12 if spec.latest else 0.06) * (dated.index(passage.date) / max(1, len(dated) - 1))
+        score += 0.04 / max(1, passage.rank)
+        if coverage < MIN_COVERAGE:
+            score -= 0.3
+        return Candidate(
+            passage=passage,
+            figure=figure_abs(fig, passage.start + sent_offset),
+            sent_start=passage.start + sent_offset,
+            sent_end=passage.start + sent_offset + len(sent),
+            sentence=sent,
+            score=score,
+            coverage=coverage,
+            local=local,
+            noun_hit=noun_hit,
+            period_hit=period_hit,
+        )
+
+    # -- answer ----------------------------------------------------------------
+    def answer(self, spec: QuestionSpec, passages: Sequence[Passage], *, question: str | None = None) -> Answer:
+        ranked = self.candidates(spec, passages)
+        best = ranked[0] if ranked else None
+        if best is None or best.score < self.threshold:
+            return Answer(
+                question=question or spec.text,
+                answer=ABSTAIN_TEXT,
+                abstained=True,
+                confidence=_confidence(best.score if best else 0.0, self.threshold, abstained=True),
+                suggestions=suggestions(spec, passages),
+            )
+        fig = best.figure
+        q_start, q_end = _quote_span(best)
+        source_text = best.passage.text
+        rel = best.passage.start
+        quote = source_text[q_start - rel : q_end - rel]
+        citation = Citation(
+            id=1,
+            source=best.passage.bulletin_id,
+            title=best.passage.title,
+            date=best.passage.date.isoformat() if best.passage.date else None,
+            chunk_id=best.passage.chunk_id,
+            quote=quote,
+            start=q_start,
+            end=q_end,
+        )
+        phrase = _figure_phrase(source_text, fig.start - rel, fig.end - rel, fig)
+        lead = f"Au {format_date(best.passage.date)}, selon « {best.passage.title} » : " if best.passage.date else (
+            f"Selon « {best.passage.title} » : "
+        )
+        text = f"{lead}{phrase} [1]. « {quote} »"
+        return Answer(
+            question=question or spec.text,
+            answer=text,
+            abstained=False,
+            confidence=_confidence(best.score, self.threshold, abstained=False),
+            figures=[
+                FigureOut(
+                    text=fig.text, value=fig.value, unit=fig.unit, kind=fig.kind.value, citation=1
+                )
+            ],
+            citations=[citation],
+        )
+
+
+def format_date(d: date | None) -> str:
+    if d is None:
+        return ""
+    day = "1er" if d.day == 1 else str(d.day)
+    return f"{day} {MONTHS_FR[d.month - 1]} {d.year}"
+
+
+def suggestions(spec: QuestionSpec, passages: Sequence[Passage], n: int = 3) -> list[Citation]:
+    """Closest passages, each cut to its best sentence, for an abstention."""
+    out: list[Citation] = []
+    qset = set(spec.terms)
+    for i, p in enumerate(passages[:n], start=1):
+        spans = sentences(p.text) or []
+        best = max(spans, key=lambda s: len(qset & set(tokenize(p.text[s.start : s.end]))), default=None)
+        s0, s1 = (best.start, best.end) if best else (0, len(p.text))
+        out.append(
+            Citation(
+                id=i,
+                source=p.bulletin_id,
+                title=p.title,
+                date=p.date.isoformat() if p.date else None,
+                chunk_id=p.chunk_id,
+                quote=p.text[s0:s1],
+                start=p.start + s0,
+                end=p.start + s1,
+            )
+        )
+    return out
+
+
+def _confidence(score: float, threshold: float, *, abstained: bool) -> float:
+    margin = score - threshold
+    value = 1.0 / (1.0 + math.exp(-6.0 * margin))
+    if abstained:
+        value = 1.0 - value  # confidence that abstaining is right
+    return round(min(1.0, max(0.0, value)), 3)
+
+
+_WORD_POS_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _proximity(sent: str, fig: Figure, weights: dict[str, float]) -> float:
+    """Question terms near the figure weigh more (decay with distance in chars)."""
+    best: dict[str, float] = {}
+    for m in _WORD_POS_RE.finditer(sent):
+        tok = words(m.group(0))
+        if not tok:
+            continue
+        t = stem(tok[0])
+        w = weights.get(t)
+        if w is None:
+            continue
+        if m.end() <= fig.start:
+            dist = fig.start - m.end()
+        elif m.start() >= fig.end:
+            dist = (m.start() - fig.end) * 1.3  # what follows a figure is slightly less tied to it
+        else:
+            dist = 0
+        # A clause break (";", parenthesis, " et ", "tandis que") between term and figure loosens the tie.
+        lo, hi = (m.end(), fig.start) if m.end() <= fig.start else (fig.end, m.start())
+        between = sent[lo:hi] if hi > lo else ""
+        breaks = len(re.findall(r"[;()]|\btandis\b|\balors que\b|\bdevant\b|\bdont\b", between))
+        value = w / (1.0 + dist / 45.0) / (1.0 + 0.6 * breaks)
+        if value > best.get(t, 0.0):
+            best[t] = value
+    return sum(best.values())
+
+
+def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
+    """1 when the figure counts the asked noun, 0.6 when the noun is near it, else 0."""
+    if not spec.noun:
+        return 0.5 if fig.noun or fig.unit else 0.3
+    if fig.noun and _stem_of(fig.noun) == spec.noun:
+        return 1.0
+    if fig.unit and fig.kind is K.COUNT and _stem_of(fig.unit) == spec.noun:
+        return 1.0
+    folded = words(sent)
+    stems = [stem(w) for w in folded]
+    if spec.noun not in stems:
+        return 0.0
+    # Where is the noun relative to the figure? (word positions)
+    before = words(sent[: fig.start])
+    pos_fig = len(before)
+    dists = [abs(i - pos_fig) for i, s in enumerate(stems) if s == spec.noun]
+    d = min(dists)
+    if fig.noun and fig.kind is K.COUNT:
+        # The figure counts something else explicitly ("3 800 établissements" for a question on "professionnels").
+        return 0.15 if d <= 3 else 0.05
+    return 0.7 if d <= 4 else 0.45 if d <= 10 else 0.2
+
+
+def _stem_of(word: str) -> str:
+    w = words(word)
+    return stem(w[0]) if w else ""
+
+
+_YEAR_IN_TEXT = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def _period_hit(periods: Sequence[Period], sent: str, fig: Figure, bulletin_date: date | None) -> float:
+    """How well the sentence / bulletin date match the asked period (0 = no match)."""
+    if not periods:
+        return 0.0
+    years_in = {int(y) for y in _YEAR_IN_TEXT.findall(sent)}
+    f = fold(sent)
+    best = 0.0
+    for p in periods:
+        if p.year in years_in:
+            hit = 1.0
+            if p.month:
+                month_name = fold(MONTHS_FR[p.month - 1])
+                if p.end_of_year and ("fin " + str(p.year) in f or "31 decembre " + str(p.year) in f):
+                    hit = 1.2
+                elif month_name + " " + str(p.year) in f:
+                    hit = 1.2
+            best = max(best, hit)
+        elif bulletin_date is not None and not years_in & {p.year - 1, p.year + 1}:
+            if bulletin_date.year == p.year and (p.month is None or bulletin_date.month == p.month):
+                best = max(best, 0.8)
+            elif bulletin_date.year == p.year:
+                best = max(best, 0.5)
+            elif (p.end_of_year or p.month is None) and bulletin_date.year == p.year + 1 and bulletin_date.month <= 3:
+                best = max(best, 0.7)  # an end-of-year bilan published early the next year
+    return best
+
+
+_CHANGE_CTX = re.compile(r"\bhausse|\bbaisse|\bprogress|\baugment|\bevolu|\bdiminu|\brecul|\bcroissance|\ben un an\b|\bsur un an\b|\bpar rapport")
+
+
+def _change_fit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
+    """+1 when an evolution is asked and the figure is one, -1 when they disagree."""
+    window = fold(sent[max(0, fig.start - 40) : fig.end + 25])
+    is_change = fig.signed or bool(_CHANGE_CTX.search(window))
+    if spec.change:
+        return 1.0 if is_change else -0.5
+    return -1.0 if is_change else 0.3
+
+
+_FUTURE_CTX = re.compile(r"\bd'ici\b|\bobjectif|\bvis(?:e|er|ent)\b|\batteindre\b|\bcible|\bhorizon|\bprevu|\bambition")
+
+
+def _target_hit(sent: str, fig: Figure) -> float:
+    window = fold(sent[max(0, fig.start - 90) : fig.end + 40]).replace("’", "'")
+    return 1.0 if _FUTURE_CTX.search(window) else -0.5
+
+
+def _future(sent: str, fig: Figure) -> bool:
+    window = fold(sent[max(0, fig.start - 60) : fig.start]).replace("’", "'")
+    return bool(_FUTURE_CTX.search(window))
+
+
+def _quote_span(c: Candidate) -> tuple[int, int]:
+    """The sentence, or a window of it around the figure when it is very long."""
+    if c.sent_end - c.sent_start <= _MAX_QUOTE:
+        return c.sent_start, c.sent_end
+    sent = c.sentence
+    rel_s = c.figure.start - c.sent_start
+    rel_e = c.figure.end - c.sent_start
+    lo = max(0, rel_s - _MAX_QUOTE // 2)
+    hi = min(len(sent), rel_e + _MAX_QUOTE // 2)
+    if lo > 0:
+        sp = sent.find(" ", lo)
+        lo = sp + 1 if 0 <= sp < rel_s else lo
+    if hi < len(sent):
+        sp = sent.rfind(" ", rel_e, hi)
+        hi = sp if sp > rel_e else hi
+    return c.sent_start + lo, c.sent_start + hi
+
+
+_NOUN_AFTER = re.compile(r"\s*(?:de\s+|d['’]\s*)?([^\W\d_][\w\-]*)", re.UNICODE)
+
+
+def _figure_phrase(text: str, start: int, end: int, fig: Figure) -> str:
+    """The figure as written, with its counted noun when it follows directly."""
+    if fig.kind is K.COUNT and fig.unit:
+        m = _NOUN_AFTER.match(text, end)
+        if m and fold(m.group(1)) == fold(fig.unit):
+            return text[start : m.end()]
+    return text[start:end]

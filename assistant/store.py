@@ -1,0 +1,452 @@
+"""The Chroma store: chunk vectors plus one record per bulletin.
+
+Two collections live in one Chroma database:
+
+* ``<name>`` — one record per chunk (vector, text, offsets, bulletin metadata);
+  its collection metadata records the schema version, the embedding model and
+  dimension, and a version stamp that changes on every write (the lexical index
+  beside the store rebuilds itself when the stamp moves);
+* ``<name>-bulletins`` — one record per bulletin (full text and metadata), which
+  is what citations are located in, and the "commit marker" of an ingest: it is
+  written last, so a bulletin without a record is redone by the next ingest.
+
+Embedded mode uses a ``PersistentClient`` owned by one process (guarded by a
+lock file); several processes share a Chroma server through ``HttpClient``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from .errors import ModelMismatchError, SchemaVersionError, StoreError, StoreLockedError
+from .models import Bulletin, Chunk, Filters, StoreStats
+
+#: Version of the layout this code writes; stores from other versions are refused.
+SCHEMA_VERSION = 1
+
+_PAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class BulletinRecord:
+    id: str
+    title: str
+    date: date | None
+    content_hash: str
+    chunks: int
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+    ingested_at: str | None = None
+
+
+def date_num(d: date | None) -> int:
+    """Dates as YYYYMMDD integers: Chroma filters compare numbers, not strings."""
+    return d.year * 10000 + d.month * 100 + d.day if d else 0
+
+
+def _parse_date(text: Any) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+# One lock per store folder per process: the embedded store belongs to one process,
+# but several Assistant objects inside it (tests, Streamlit sessions) may share it.
+_LOCKS: dict[Path, tuple[FileLock, int]] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _acquire(path: Path, timeout: float) -> None:
+    with _LOCKS_GUARD:
+        lock, n = _LOCKS.get(path, (None, 0))
+        if lock is None:
+            lock = FileLock(str(path / ".assistant.lock"), thread_local=False)
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout:
+                raise StoreLockedError(
+                    f"Le magasin {path} est déjà ouvert par un autre processus.",
+                    hint="Un magasin embarqué ne sert qu'un processus : arrêtez l'autre, ou partagez le magasin "
+                    "via un serveur Chroma (chroma run --path DIR --port 8000, puis ASSISTANT_CHROMA_URL).",
+                ) from None
+        _LOCKS[path] = (lock, n + 1)
+
+
+def _release(path: Path) -> None:
+    with _LOCKS_GUARD:
+        lock, n = _LOCKS.get(path, (None, 0))
+        if lock is None:
+            return
+        if n <= 1:
+            lock.release()
+            del _LOCKS[path]
+        else:
+            _LOCKS[path] = (lock, n - 1)
+
+
+def make_client(*, path: Path | None = None, url: str | None = None) -> Any:
+    """A Chroma client: HTTP when ``url`` is given, else embedded at ``path``."""
+    import chromadb
+
+    settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if url:
+            parsed = urlparse(url if "//" in url else f"http://{url}")
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        assert path is not None
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:
+        where = url or str(path)
+        raise StoreError(
+            f"Impossible d'ouvrir le magasin Chroma ({where}) : {exc}",
+            hint="Vérifiez que le serveur Chroma tourne (chroma run --path DIR --port N)." if url else None,
+        ) from None
+
+
+class ChunkStore:
+    """Chunks and bulletins in Chroma, behind the operations the pipeline needs."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        model_name: str,
+        dimension: int | None,
+        name: str = "bulletins",
+        lock_path: Path | None = None,
+        lock_timeout: float = 3.0,
+        location: str = "",
+    ) -> None:
+        """Open (or create) the collections.
+
+        ``dimension`` may be None to open without knowing the model yet (stats,
+        reads); the model check then happens on first write/query.
+        """
+        self.client = client
+        self.name = name
+        self.model_name = model_name
+        self.location = location
+        self._lock_path = lock_path
+        if lock_path is not None:
+            _acquire(lock_path, lock_timeout)
+        try:
+            self._chunks = self._open(name, dimension)
+            self._docs = self.client.get_or_create_collection(f"{name}-bulletins", embedding_function=None)
+        except Exception:
+            self.close()
+            raise
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        model_name: str,
+        dimension: int | None,
+        path: Path | None = None,
+        url: str | None = None,
+        name: str = "bulletins",
+        lock_timeout: float = 3.0,
+    ) -> ChunkStore:
+        if url:
+            return cls(make_client(url=url), model_name=model_name, dimension=dimension, name=name, location=url)
+        assert path is not None
+        path.mkdir(parents=True, exist_ok=True)
+        _acquire(path, lock_timeout)  # before Chroma touches the files
+        try:
+            client = make_client(path=path)
+            return cls(
+                client,
+                model_name=model_name,
+                dimension=dimension,
+                name=name,
+                lock_path=path,
+                lock_timeout=lock_timeout,
+                location=str(path),
+            )
+        finally:
+            _release(path)  # the instance holds its own reference
+
+    def close(self) -> None:
+        if self._lock_path is not None:
+            _release(self._lock_path)
+            self._lock_path = None
+
+    # -- collection metadata -------------------------------------------------
+    def _open(self, name: str, dimension: int | None) -> Any:
+        try:
+            col = self.client.get_collection(name)
+        except Exception:
+            col = None
+        if col is None:
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "embedding_model": self.model_name,
+                "dimension": int(dimension or 0),
+                "stamp": uuid.uuid4().hex,
+            }
+            try:
+                return self.client.get_or_create_collection(
+                    name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}}
+                )
+            except Exception as exc:
+                raise StoreError(f"Création de la collection « {name} » impossible : {exc}") from None
+        self._check(col.metadata or {}, dimension)
+        return col
+
+    def _check(self, meta: dict[str, Any], dimension: int | None) -> None:
+        version = meta.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"Ce magasin a été écrit par une autre version du projet (schéma {version}, attendu {SCHEMA_VERSION}).",
+                hint="Réindexez : assistant ingest --reindex corpus/ (ou supprimez le dossier du magasin).",
+            )
+        stored = meta.get("embedding_model")
+        stored_dim = int(meta.get("dimension") or 0)
+        if stored != self.model_name or (dimension and stored_dim and stored_dim != dimension):
+            raise ModelMismatchError(
+                f"Ce magasin a été construit avec le modèle « {stored} » (dimension {stored_dim}), "
+                f"pas avec « {self.model_name} »"
+                + (f" (dimension {dimension})." if dimension else "."),
+                hint="Réindexez avec le nouveau modèle : assistant ingest --reindex corpus/ "
+                "(ou revenez au modèle d'origine via ASSISTANT_EMBEDDING_MODEL).",
+            )
+
+    def metadata(self) -> dict[str, Any]:
+        try:
+            return dict(self.client.get_collection(self.name).metadata or {})
+        except Exception as exc:
+            raise StoreError(f"Magasin Chroma injoignable : {exc}") from None
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever chunks are added or removed (by any process)."""
+        return str(self.metadata().get("stamp", ""))
+
+    def _touch(self, **extra: Any) -> None:
+        meta = self.metadata()  # modify() replaces the whole dict: read, then write back
+        meta.update(extra)
+        meta["stamp"] = uuid.uuid4().hex
+        self._chunks.modify(metadata=meta)
+
+    def set_dimension(self, dimension: int) -> None:
+        meta = self.metadata()
+        if int(meta.get("dimension") or 0) == 0:
+            meta["dimension"] = dimension
+            self._chunks.modify(metadata=meta)
+        else:
+            self._check(meta, dimension)
+
+    def reset(self, dimension: int) -> None:
+        """Drop everything and start again with the current model (re-index)."""
+        for n in (self.name, f"{self.name}-bulletins"):
+            try:
+                self.client.delete_collection(n)
+            except Exception:
+                pass
+        self._chunks = self.client.create_collection(
+            self.name,
+            embedding_function=None,
+            metadata={
+                "schema_version": SCHEMA_VERSION,
+                "embedding_model": self.model_name,
+                "dimension": dimension,
+                "stamp": uuid.uuid4().hex,
+            },
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._docs = self.client.get_or_create_collection(f"{self.name}-bulletins", embedding_function=None)
+
+    # -- bulletins -------------------------------------------------------------
+    def records(self) -> dict[str, BulletinRecord]:
+        out: dict[str, BulletinRecord] = {}
+        for ids, metas, _ in self._pages(self._docs, include=["metadatas"]):
+            for i, m in zip(ids, metas, strict=True):
+                out[i] = _record(i, m or {})
+        return out
+
+    def bulletin(self, bulletin_id: str) -> Bulletin | None:
+        got = self._docs.get(ids=[bulletin_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        m = got["metadatas"][0] or {}
+        return Bulletin(
+            id=bulletin_id,
+            title=str(m.get("title", "")),
+            text=got["documents"][0] or "",
+            date=_parse_date(m.get("date")),
+            path=str(m.get("path", "")),
+            source=m.get("source"),
+            url=m.get("url"),
+            content_hash=str(m.get("content_hash", "")),
+        )
+
+    def delete_bulletin(self, bulletin_id: str) -> int:
+        """Remove a bulletin's record first, then its chunks (crash-safe order)."""
+        self._docs.delete(ids=[bulletin_id])
+        existing = self._chunks.get(where={"bulletin_id": bulletin_id}, include=[])["ids"]
+        for start in range(0, len(existing), self.batch_size):
+            self._chunks.delete(ids=existing[start : start + self.batch_size])
+        if existing:
+            self._touch()
+        return len(existing)
+
+    def add_bulletin(self, bulletin: Bulletin, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Write a bulletin's chunks, then its record (the commit marker)."""
+        base = _bulletin_meta(bulletin)
+        ids = [c.id for c in chunks]
+        metas = [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
+        docs = [c.text for c in chunks]
+        for s in range(0, len(ids), self.batch_size):
+            e = s + self.batch_size
+            self._chunks.upsert(ids=ids[s:e], embeddings=vectors[s:e].tolist(), documents=docs[s:e], metadatas=metas[s:e])
+        record = {
+            **base,
+            "content_hash": bulletin.content_hash,
+            "chunks": len(chunks),
+            "path": bulletin.path,
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self._docs.upsert(ids=[bulletin.id], embeddings=[[1.0]], documents=[bulletin.text], metadatas=[record])
+        self._touch(last_ingest=record["ingested_at"])
+
+    @property
+    def batch_size(self) -> int:
+        try:
+            return max(1, min(int(self.client.get_max_batch_size()), 5000))
+        except Exception:
+            return 1000
+
+    # -- chunks ---------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._chunks.count())
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every chunk (id, text, metadata), page by page."""
+        for ids, metas, docs in self._pages(self._chunks, include=["documents", "metadatas"]):
+            for i, m, d in zip(ids, metas, docs, strict=True):
+                yield i, d or "", m or {}
+
+    def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, str, dict[str, Any], float]]:
+        """Nearest chunks: (id, text, metadata, cosine distance)."""
+        n = self.count()
+        if n == 0:
+            return []
+        where = chroma_where(filters)
+        try:
+            res = self._chunks.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(k, n),
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Requête Chroma impossible : {exc}") from None
+        return list(
+            zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
+        )
+
+    def get_chunks(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        if not ids:
+            return []
+        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
+
+    def stats(self) -> StoreStats:
+        records = self.records()
+        dates = sorted(r.date for r in records.values() if r.date)
+        meta = self.metadata()
+        return StoreStats(
+            bulletins=len(records),
+            chunks=self.count(),
+            date_min=dates[0].isoformat() if dates else None,
+            date_max=dates[-1].isoformat() if dates else None,
+            sources=sorted(records),
+            embedding_model=str(meta.get("embedding_model", self.model_name)),
+            dimension=int(meta.get("dimension") or 0),
+            last_ingest=meta.get("last_ingest"),
+            store=self.location,
+        )
+
+    def _pages(self, col: Any, include: list[str]) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+        offset = 0
+        while True:
+            got = col.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            metas = got.get("metadatas") or [None] * len(ids)
+            docs = got.get("documents") or [None] * len(ids)
+            yield ids, metas, docs
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+
+def _bulletin_meta(b: Bulletin) -> dict[str, Any]:
+    meta: dict[str, Any] = {"bulletin_id": b.id, "title": b.title, "date_num": date_num(b.date)}
+    if b.date:
+        meta["date"] = b.date.isoformat()
+    if b.source:
+        meta["source"] = b.source
+    if b.url:
+        meta["url"] = b.url
+    return meta
+
+
+def _record(bulletin_id: str, m: dict[str, Any]) -> BulletinRecord:
+    return BulletinRecord(
+        id=bulletin_id,
+        title=str(m.get("title", "")),
+        date=_parse_date(m.get("date")),
+        content_hash=str(m.get("content_hash", "")),
+        chunks=int(m.get("chunks", 0)),
+        source=m.get("source"),
+        url=m.get("url"),
+        path=m.get("path"),
+        ingested_at=m.get("ingested_at"),
+    )
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """Filters -> a Chroma ``where`` clause on chunk metadata."""
+    if filters is None or filters.empty:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.date_from:
+        clauses.append({"date_num": {"$gte": date_num(filters.date_from)}})
+    if filters.date_to:
+        clauses.append({"date_num": {"$lte": date_num(filters.date_to)}})
+    if filters.sources:
+        clauses.append({"bulletin_id": {"$in": list(filters.sources)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def matches(meta: dict[str, Any], filters: Filters | None) -> bool:
+    """The same filter, applied in Python (for the lexical side)."""
+    if filters is None or filters.empty:
+        return True
+    num = int(meta.get("date_num") or 0)
+    if filters.date_from and num < date_num(filters.date_from):
+        return False
+    if filters.date_to and (num == 0 or num > date_num(filters.date_to)):
+        return False
+    return not filters.sources or meta.get("bulletin_id") in filters.sources

@@ -1,0 +1,66 @@
+"""Shared fixtures: the real bundled model, real Chroma stores in temp folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.embeddings import Embedder
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+GOLD = CORPUS / "gold.jsonl"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Assistant]:
+    """An assistant over a fresh store holding the bundled corpus."""
+    data = tmp_path_factory.mktemp("corpus-store")
+    a = Assistant(settings=Settings.from_env(env={}, data_dir=data), embedder=embedder, auto_ingest=False)
+    a.ingest([CORPUS])
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def make_assistant(tmp_path: Path, embedder: Embedder) -> Iterator[object]:
+    """Factory: an assistant on a fresh store under tmp_path (closed afterwards)."""
+    made: list[Assistant] = []
+
+    def factory(name: str = "store", **kw: object) -> Assistant:
+        a = Assistant(
+            settings=Settings.from_env(env={}, data_dir=tmp_path / name),
+            embedder=kw.pop("embedder", embedder),  # type: ignore[arg-type]
+            auto_ingest=bool(kw.pop("auto_ingest", False)),
+        )
+        made.append(a)
+        return a
+
+    yield factory
+    for a in made:
+        a.close()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus (bulletins only), named ``corpus``."""
+    dest = tmp_path / "src" / "corpus"
+    dest.parent.mkdir()
+    shutil.copytree(CORPUS, dest, ignore=shutil.ignore_patterns("*.jsonl"))
+    return dest
+
+
+def load_gold() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
