@@ -120,6 +120,14 @@ def stats(store: StoreOpt = None, chroma_url: ChromaOpt = None, as_json: JsonOpt
     typer.echo(f"Dernière indexation : {s.last_ingest or 'jamais'}")
 
 
+@app.command()
+def schema() -> None:
+    """Affiche le JSON Schema du contrat de réponse (docs/answer.schema.json)."""
+    from .models import answer_json_schema
+
+    _print_json(answer_json_schema())
+
+
 def _date(text: str | None) -> date | None:
     if not text:
         return None

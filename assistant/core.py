@@ -107,8 +107,12 @@ class Assistant:
         if self._chain is None:
             with self._init_lock:
                 if self._chain is None:
-                    self._chain = build_chain(self.retriever, Reader(self._idf))
+                    self._chain = build_chain(self.retriever, Reader(self._idf, text_of=self._bulletin_text))
         return self._chain
+
+    def _bulletin_text(self, bulletin_id: str) -> str | None:
+        b = self.store.bulletin(bulletin_id)
+        return b.text if b else None
 
     def _idf(self, token: str) -> float:
         return self.lexical.current().idf(token)

@@ -130,3 +130,52 @@ def _as_bm25s(corpus: list[list[str]], vocab: dict[str, int] | None = None) -> A
             vocab[""] = len(vocab)  # bm25s expects an empty token for padding
     ids = [[vocab[t] for t in doc if t in vocab] for doc in corpus]
     return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
+
+
+# Words that bulletins and questions use for the same thing. Matching, not
+# retrieval: a question saying "officines" is covered by a sentence saying
+# "pharmacies". Kept short and generic to French health writing.
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("pharmacie", "officine", "pharmacien"),
+    ("ordonnance", "prescription"),
+    ("hopital", "etablissement", "clinique"),
+    ("medecin", "praticien", "docteur", "generaliste"),
+    ("patient", "malade", "patiente"),
+    ("utilisateur", "usager"),
+    ("deposer", "verser", "alimenter", "envoyer", "transmettre", "transiter", "recevoir", "recu"),
+    ("delai", "attente", "temps", "duree"),
+    ("budget", "enveloppe", "financement", "dote", "dotation", "credit", "montant"),
+    ("hausse", "augmentation", "progression", "croissance", "augmenter", "progresser", "croitre", "gain"),
+    ("baisse", "recul", "diminution", "reculer", "diminuer"),
+    ("vaccin", "vaccination", "vacciner", "vaccine", "injection"),
+    ("depistage", "depister"),
+    ("teleconsultation", "consultation"),
+    ("carnet", "profil", "compte"),
+    ("activer", "active", "ouvrir", "ouvert"),
+    ("notification", "rappel", "alerte"),
+    ("cout", "couter", "depense", "depenser", "rembourser", "remboursement", "rembourse"),
+    ("part", "proportion", "pourcentage", "taux", "pourcent"),
+    ("annee", "an"),
+    ("douze", "12"),
+    ("mensuel", "mois"),
+)
+_CANON: dict[str, str] = {}
+for _group in SYNONYMS:
+    for _w in _group:
+        _CANON.setdefault(stem(_w), stem(_group[0]))
+
+
+def canon(token: str) -> str:
+    """A stemmed token mapped onto its synonym group's representative."""
+    return _CANON.get(token, token)
+
+
+def token_match(q: str, tokens: Iterable[str]) -> bool:
+    """Does stemmed question term ``q`` occur among ``tokens`` (synonyms and shared prefixes count)?"""
+    cq = canon(q)
+    for t in tokens:
+        if t == q or canon(t) == cq:
+            return True
+        if len(q) >= 4 and len(t) >= 4 and (t.startswith(q) or q.startswith(t)):
+            return True
+    return False

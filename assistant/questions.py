@@ -62,6 +62,13 @@ QUESTION_WORDS = frozenset(
 )
 
 
+# "combien de temps / d'euros / de jours": a unit, not a counted thing.
+UNIT_WORDS = frozenset(
+    """temps fois euros euro jours jour heures heure minutes minute semaines semaine mois ans annees annee
+    points point pourcent millions million milliards milliard""".split()
+)
+
+
 @dataclass(frozen=True)
 class Period:
     """A period named in the question: a year, optionally a month."""
@@ -109,7 +116,7 @@ def analyse(question: str) -> QuestionSpec:
         kinds.append(K.COUNT)
     noun_word = None
     m = _NOUN_RE.search(f)
-    if m and m.group(1) not in STOPWORDS:
+    if m and m.group(1) not in STOPWORDS and m.group(1) not in UNIT_WORDS:
         noun_word = m.group(1)
     periods: list[Period] = []
     for m in _END_OF_YEAR_RE.finditer(f):
@@ -136,7 +143,7 @@ def analyse(question: str) -> QuestionSpec:
         text=question,
         kinds=tuple(kinds),
         change=change,
-        noun=stem(noun_word) if noun_word else None,
+        noun=stem(words(noun_word)[0]) if noun_word else None,
         noun_word=noun_word,
         terms=terms,
         periods=tuple(periods),

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .chunking import sentences
+from .chunking import sentence_spans
 from .figures import Figure, FigureKind, extract_figures
-from .lexical import fold, stem, tokenize, words
+from .lexical import fold, stem, token_match, tokenize, words
 from .models import Answer, Citation, FigureOut, Passage
 from .questions import Period, QuestionSpec
 
@@ -74,8 +74,15 @@ def figure_abs(fig: Figure, offset: int) -> Figure:
 class Reader:
     """Scores candidates in retrieved passages; builds the :class:`Answer`."""
 
-    def __init__(self, idf: IdfFn | None = None, *, threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        idf: IdfFn | None = None,
+        *,
+        text_of: Callable[[str], str | None] | None = None,
+        threshold: float = THRESHOLD,
+    ) -> None:
         self.idf = idf or (lambda _t: 1.0)
+        self.text_of = text_of  # full bulletin text, to find a table's header outside the chunk
         self.threshold = threshold
 
     # -- candidates ------------------------------------------------------------
@@ -87,25 +94,62 @@ class Reader:
         for passage in passages:
             title_tokens = set(tokenize(passage.title))
             prev_tokens: set[str] = set()
-            for s in sentences(passage.text):
+            for s in sentence_spans(passage.text):
                 sent = passage.text[s.start : s.end]
-                tokens = set(tokenize(sent))
-                context = tokens | ((title_tokens | prev_tokens) & set(weights))
-                coverage = (
-                    sum(w for t, w in weights.items() if t in tokens)
-                    + 0.6 * sum(w for t, w in weights.items() if t in context and t not in tokens)
-                ) / total
-                prev_tokens = tokens
-                if coverage < MIN_COVERAGE * 0.6:
+                row = _table_row(sent)
+                if row == "separator":
                     continue
+                header = self._table_header(passage, s.start) if row else None
+                if row and header is not None and header[1] == passage.start + s.start:
+                    continue  # the header row itself: labels, not data
+                tokens = set(tokenize(sent))
+                context = title_tokens | prev_tokens
+                prev_tokens = tokens if not row else prev_tokens
                 for fig in extract_figures(sent):
                     if not self._kind_ok(spec, fig):
                         continue
-                    cand = self._score(spec, passage, s.start, sent, fig, weights, total, coverage, dated)
+                    cell_tokens = tokens
+                    period_text = sent
+                    column_rank = 0.0
+                    if row and header is not None:
+                        cells, _, years = header
+                        col = sent.count("|", 0, fig.start) - 1
+                        head = cells[col] if 0 <= col < len(cells) else ""
+                        cell_tokens = tokens | set(tokenize(head))
+                        period_text = f"{_row_label(sent)} {head}"
+                        known = sorted({y for y in years if y})
+                        if col < len(years) and years[col] and len(known) > 1:
+                            column_rank = known.index(years[col]) / (len(known) - 1)
+                    coverage = _coverage(weights, cell_tokens, context) / total
+                    if coverage < MIN_COVERAGE * 0.6:
+                        continue
+                    cand = self._score(
+                        spec, passage, s.start, sent, fig, weights, total, coverage, dated, period_text, column_rank
+                    )
                     if cand is not None:
                         out.append(cand)
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _table_header(self, passage: Passage, row_start: int) -> tuple[list[str], int, list[int | None]] | None:
+        """Header cells of the table holding the row at ``row_start`` (chunk offset), its offset, column years."""
+        text, base = passage.text, passage.start
+        pos = row_start
+        header_at = _table_start(text, pos)
+        if header_at is None or (header_at == 0 and base > 0):
+            full = self.text_of(passage.bulletin_id) if self.text_of else None
+            if full is None:
+                return None
+            text, pos = full, base + row_start
+            header_at = _table_start(text, pos)
+            base = 0
+            if header_at is None:
+                return None
+        line_end = text.find("\n", header_at)
+        line = text[header_at : line_end if line_end != -1 else len(text)]
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        years = [_year_of(c) for c in cells]
+        return cells, base + header_at, years
 
     @staticmethod
     def _kind_ok(spec: QuestionSpec, fig: Figure) -> bool:
@@ -129,12 +173,14 @@ class Reader:
         total: float,
         coverage: float,
         dated: list[date],
+        period_text: str,
+        column_rank: float,
     ) -> Candidate | None:
         local = _proximity(sent, fig, weights) / total
         noun_hit = _noun_hit(spec, sent, fig)
         if spec.noun and noun_hit == 0.0:
             return None  # the question counts something this sentence does not mention
-        period_hit = _period_hit(spec.periods, sent, fig, passage.date)
+        period_hit = _period_hit(spec.periods, period_text, fig, passage.date)
         if spec.periods and period_hit <= 0.0 and not spec.target:
             return None  # asked for another period
         score = 0.45 * coverage + 0.45 * local + 0.3 * noun_hit + 0.25 * period_hit
@@ -146,8 +192,10 @@ class Reader:
             score += 0.15 * _target_hit(sent, fig)
         elif _future(sent, fig):
             score -= 0.1
-        if dated and passage.date and (spec.latest or not spec.periods):
-            score += (0.12 if spec.latest else 0.06) * (dated.index(passage.date) / max(1, len(dated) - 1))
+        if spec.latest or not spec.periods:
+            if dated and passage.date:
+                score += (0.12 if spec.latest else 0.06) * (dated.index(passage.date) / max(1, len(dated) - 1))
+            score += 0.08 * column_rank
         score += 0.04 / max(1, passage.rank)
         if coverage < MIN_COVERAGE:
             score -= 0.3
@@ -210,6 +258,50 @@ class Reader:
         )
 
 
+def _coverage(weights: dict[str, float], tokens: set[str], context: set[str]) -> float:
+    """Weight of question terms in the sentence (full) or only in its context (title, previous sentence)."""
+    got = 0.0
+    for t, w in weights.items():
+        if token_match(t, tokens):
+            got += w
+        elif token_match(t, context):
+            got += 0.6 * w
+    return got
+
+
+def _table_row(sent: str) -> str | None:
+    s = sent.strip()
+    if not (s.startswith("|") and s.endswith("|") and s.count("|") >= 3):
+        return None
+    return "separator" if set(s) <= set("|-: ") else "row"
+
+
+def _table_start(text: str, pos: int) -> int | None:
+    """Offset of the first line of the table containing ``pos`` (None if not in a table)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    first = None
+    while True:
+        line_end = text.find("\n", line_start)
+        line = text[line_start : line_end if line_end != -1 else len(text)].strip()
+        if not line.startswith("|"):
+            break
+        first = line_start
+        if line_start == 0:
+            break
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+    return first
+
+
+def _row_label(sent: str) -> str:
+    cells = sent.strip().strip("|").split("|")
+    return cells[0].strip() if cells else ""
+
+
+def _year_of(cell: str) -> int | None:
+    m = _YEAR_IN_TEXT.search(cell)
+    return int(m.group(1)) if m else None
+
+
 def format_date(d: date | None) -> str:
     if d is None:
         return ""
@@ -222,7 +314,7 @@ def suggestions(spec: QuestionSpec, passages: Sequence[Passage], n: int = 3) -> 
     out: list[Citation] = []
     qset = set(spec.terms)
     for i, p in enumerate(passages[:n], start=1):
-        spans = sentences(p.text) or []
+        spans = sentence_spans(p.text)
         best = max(spans, key=lambda s: len(qset & set(tokenize(p.text[s.start : s.end]))), default=None)
         s0, s1 = (best.start, best.end) if best else (0, len(p.text))
         out.append(
@@ -258,10 +350,12 @@ def _proximity(sent: str, fig: Figure, weights: dict[str, float]) -> float:
         tok = words(m.group(0))
         if not tok:
             continue
-        t = stem(tok[0])
-        w = weights.get(t)
-        if w is None:
+        word = stem(tok[0])
+        hits = [t for t in weights if token_match(t, (word,))]
+        if not hits:
             continue
+        t = hits[0]
+        w = weights[t]
         if m.end() <= fig.start:
             dist = fig.start - m.end()
         elif m.start() >= fig.end:
@@ -282,18 +376,17 @@ def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
     """1 when the figure counts the asked noun, 0.6 when the noun is near it, else 0."""
     if not spec.noun:
         return 0.5 if fig.noun or fig.unit else 0.3
-    if fig.noun and _stem_of(fig.noun) == spec.noun:
+    if fig.noun and token_match(spec.noun, (_stem_of(fig.noun),)):
         return 1.0
-    if fig.unit and fig.kind is K.COUNT and _stem_of(fig.unit) == spec.noun:
+    if fig.unit and fig.kind is K.COUNT and token_match(spec.noun, (_stem_of(fig.unit),)):
         return 1.0
-    folded = words(sent)
-    stems = [stem(w) for w in folded]
-    if spec.noun not in stems:
+    stems = [stem(w) for w in words(sent)]
+    hits = [i for i, s in enumerate(stems) if token_match(spec.noun, (s,))]
+    if not hits:
         return 0.0
     # Where is the noun relative to the figure? (word positions)
-    before = words(sent[: fig.start])
-    pos_fig = len(before)
-    dists = [abs(i - pos_fig) for i, s in enumerate(stems) if s == spec.noun]
+    pos_fig = len(words(sent[: fig.start]))
+    dists = [abs(i - pos_fig) for i in hits]
     d = min(dists)
     if fig.noun and fig.kind is K.COUNT:
         # The figure counts something else explicitly ("3 800 établissements" for a question on "professionnels").
