@@ -107,12 +107,15 @@ class Assistant:
         if self._chain is None:
             with self._init_lock:
                 if self._chain is None:
-                    self._chain = build_chain(self.retriever, Reader(self._idf, text_of=self._bulletin_text))
+                    self._chain = build_chain(self.retriever, Reader(self._idf, known=self._known, text_of=self._bulletin_text))
         return self._chain
 
     def _bulletin_text(self, bulletin_id: str) -> str | None:
         b = self.store.bulletin(bulletin_id)
         return b.text if b else None
+
+    def _known(self, token: str) -> bool:
+        return self.lexical.current().knows(token)
 
     def _idf(self, token: str) -> float:
         return self.lexical.current().idf(token)

@@ -165,20 +165,27 @@ _NWSEQ = (
 _SCALE_WORDS = r"milliards?|millions?|milliers?|mille"
 _SCALE_WORD = rf"(?:{_SCALE_WORDS})\b"
 _COUNT_SCALE = r"(?:milliards?|millions?|milliers?|mille|Mds?|Mrds?)"
-_AMOUNT = rf"(?:{_LEAD}(?P<num>{_NUM})|(?P<nw>{_NWSEQ})(?={_WS}+{_SCALE_WORD}))"
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DUR_ALT = "|".join(sorted(_DURATIONS, key=len, reverse=True))
+_DUR_ADJ = r"derni[eè]re?s|premi[eè]re?s|prochaine?s"
+# Number words count only before a scale ("deux millions"), a duration ("quinze jours") or
+# "pour cent"; alone they are too common ("un", "une").
+_AMOUNT = (
+    rf"(?:{_LEAD}(?P<num>{_NUM})|(?P<nw>{_NWSEQ})(?={_WS}+(?:{_SCALE_WORD}|pour{_WS}?cent{_NO_LETTER}"
+    rf"|(?:(?:{_DUR_ADJ}){_WS}+)?(?:{_DUR_ALT}){_NO_LETTER}"
+    rf"|(?P<nwrange>(?:à|et|-){_WS}+{_LETTER}+(?:[-\s]{_LETTER}+)?{_WS}+(?:{_SCALE_WORD}|{_DUR_ALT}|pour)))))"
+)
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 # Digit or number-word amount, optional scale, then an optional unit.  One regex for
 # money, percent, duration, measures and plain counts keeps matching at a digit cheap.
 _QUANTITY_RE = re.compile(
     rf"{_AMOUNT}"
-    rf"(?:{_WS}*(?P<scale>{_COUNT_SCALE}){_NO_LETTER}"
+    rf"(?:{_WS}*(?P<scale>{_COUNT_SCALE}){_NO_LETTER}(?P<half>{_WS}+et{_WS}+demie?{_NO_LETTER})?"
     rf"|{_WS}*(?P<mscale>M(?={_WS}*(?:d{_APOS}|de{_WS}))|[MkK](?={_WS}*(?:€|euros?\b|EUR\b))))?"
     rf"(?:{_WS}*(?:"
     rf"(?P<cur>€|\$|(?:d{_APOS}{_WS}*|de{_WS}+)?(?:euros?|dollars?){_NO_LETTER}|EUR\b|USD\b)"
     rf"|(?P<pct>%|‰|pour{_WS}?cent{_NO_LETTER}|pourcents?{_NO_LETTER}|pour{_WS}+mille{_NO_LETTER})"
-    rf"|(?:(?P<adj>derni[eè]re?s|premi[eè]re?s|prochaine?s){_WS}+)?(?P<dur>{_DUR_ALT}){_NO_LETTER}"
+    rf"|(?:(?P<adj>{_DUR_ADJ}){_WS}+)?(?P<dur>{_DUR_ALT}){_NO_LETTER}"
     rf"(?:{_WS}*(?P<mm>[0-5][0-9])(?![0-9])(?:{_WS}*(?:minutes?|min|mn){_NO_LETTER})?)?"
     rf"|(?P<oth>points?{_WS}+de{_WS}+pourcentage|points?|pts?|fois|kWh|km|kg|mg|µg|μg|ml|mL|cl|cm|mm|m²|m2|°C"
     r"|Go|Mo|To|ko|g|l|m)(?![\w'\u2019²])"
@@ -193,7 +200,7 @@ _RATIO_BAD_TAIL = re.compile(rf"{_WS}*(?:[%€$‰]|(?:{_SCALE_WORDS}|Mds?|{_DUR
 _FRACTION_RE = re.compile(
     rf"(?:(?P<a>{_NWSEQ})|(?<![\w.,])(?P<ad>[0-9]{{1,2}})){_WS}+"
     rf"(?P<f>(?i:tiers|quarts?|cinquièmes?|dixièmes?))(?![\w\-])"
-    rf"|(?<!\w)(?P<art>(?i:la|le)){_WS}+(?P<f2>moitié|tiers|quart)(?![\w\-])"
+    rf"|(?<!\w)(?P<art>(?i:la|le|du)){_WS}+(?P<f2>moitié|tiers|quart)(?![\w\-])"
     rf"|(?<!\w)(?P<demi>(?i:une){_WS}+demi-heure)(?!\w)"
 )
 _DATE_TEXT_RE = re.compile(
@@ -212,6 +219,11 @@ _DATE_NUMERIC_RE = re.compile(
     r"|(?P<m4>[0-9]{1,2})/(?P<y4>[0-9]{4}))(?![0-9]|[/.\-][0-9])"
 )
 _YEAR_PAIR_RE = re.compile(r"(?<![\w./])(?P<y1>(?:19|20)[0-9]{2})[/\-\u2013](?P<y2>(?:19|20)[0-9]{2})(?![\w/])")
+_LABELS = (
+    "vague", "vagues", "phase", "étape", "page", "chapitre", "niveau", "type", "tome", "annexe", "version",
+    "catégorie", "stade", "grade", "secteur", "titre", "volet", "axe",
+)  # fmt: skip
+_LABEL_ALT = "|".join(_LABELS)
 _BLOCKER_RE = re.compile(
     # phone numbers, incl. +33 and 0 800 numbers
     rf"(?<![\w+])(?:\+33{_WS}?(?:\(0\))?{_WS}?[1-9]|0[1-9])(?:[ .\-\u00a0\u202f]?[0-9]{{2}}){{4}}(?![0-9])"
@@ -221,6 +233,8 @@ _BLOCKER_RE = re.compile(
     rf"(?:{_WS}*(?:,|et|à){_WS}*(?:[LRDA]\.?{_WS}*)?[0-9]+(?:[-.][0-9]+)*)*)"
     rf"|(?<![\w.])[LRD]\.?{_WS}?[0-9]+(?:-[0-9]+)+"
     rf"|(?<!\w)(?:[nN][°º]|(?i:numéros?)){_WS}*[0-9]+(?:[-/.][0-9]+)*"
+    # labels, not quantities: "la vague 2", "diabète de type 2", "secteur 1", "page 12"
+    rf"|(?<!\w)(?i:{_LABEL_ALT}){_WS}+[0-9]{{1,3}}(?![0-9]|[.,][0-9]|{_SEP}[0-9]{{3}})"
     # URLs and e-mail addresses
     r"|https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+"
 )
@@ -261,6 +275,7 @@ class _Cand:
     factor: float = 1.0  # value == raw * factor, lets a range's lower bound inherit it
     bare: bool = False  # plain number with no scale/unit/noun: usable as a range's lower bound
     prio: int = 5  # tie-break for identical spans; lower wins
+    needs_range: bool = False  # a number word only valid as the lower bound of a range
 
 
 def _norm(word: str) -> str:
@@ -353,11 +368,16 @@ def _build_quantity(text: str, m: re.Match[str]) -> list[_Cand]:
             raw = -raw
     else:
         words = _words_value(m.group("nw"))
-        if words is None:
-            return []
+        if words is None or (words == 1 and not m.group("scale")):
+            return []  # "un an", "une semaine": the article, not a figure
+        if m.group("nwrange") is not None:  # "deux" of "deux à trois jours": kept only if the range joins
+            return [_Cand(m.start(), m.end("nw"), FigureKind.COUNT, float(words), raw=float(words), bare=True,
+                          needs_range=True)]  # fmt: skip
         raw, signed = float(words), False
     scale = m.group("scale") or m.group("mscale")
     factor = _SCALES[scale.lower()] if scale else 1.0
+    if m.group("half"):  # "un million et demi"
+        raw += 0.5
     start, end = m.start(), m.end()
     if m.group("cur"):
         cur = m.group("cur")
@@ -365,7 +385,16 @@ def _build_quantity(text: str, m: re.Match[str]) -> list[_Cand]:
         noun = _noun_after(text, end, via_de=True, direct=False)
         return [_Cand(start, end, FigureKind.MONEY, raw * factor, unit, noun, signed, raw=raw, factor=factor)]
     if scale:  # a scale word with a percent/duration/measure after it is not one of those
-        return [_count_or_date(text, m, m.end("scale") if m.group("scale") else m.end("mscale"), raw, factor, signed)]
+        return [
+            _count_or_date(
+                text,
+                m,
+                m.end("half") if m.group("half") else m.end("scale") if m.group("scale") else m.end("mscale"),
+                raw,
+                factor,
+                signed,
+            )
+        ]
     if m.group("pct"):
         noun = _noun_after(text, end, via_de=True, direct=False)
         if m.group("pct") == "‰" or "mille" in m.group("pct"):
@@ -425,7 +454,7 @@ def _build_fraction(text: str, m: re.Match[str]) -> list[_Cand]:
     if m.group("f2"):
         part, count = m.group("f2").lower(), 1
         article = m.group("art").lower()
-        if (part == "moitié") != (article == "la"):
+        if (part == "moitié") != (article == "la"):  # "la moitié", "le/du tiers", "le/du quart"
             return []
         if part != "moitié" and not _DE_FOLLOWS_RE.match(text, m.end()) and not _HEURE_FOLLOWS_RE.match(text, m.end()):
             return []  # "le tiers payant", "le quart" alone
@@ -436,16 +465,18 @@ def _build_fraction(text: str, m: re.Match[str]) -> list[_Cand]:
             return []
         if part.startswith(("cinqui", "dixi")) and not _DE_FOLLOWS_RE.match(text, m.end()):
             return []  # "le cinquième plan" is an ordinal
+    # "du tiers" is "de" + "le tiers": the figure is the fraction word alone.
+    start = m.start("f2") if m.group("art") and m.group("art").lower() == "du" else m.start()
     nxt = _NEXT_WORD_RE.match(text, m.end())
     if part == "tiers" and ((nxt and _norm(nxt.group("w")) in _TIERS_COMPOUNDS) or _CONFIANCE_RE.match(text, m.end())):
         return []
     if part.startswith("quart"):
         heure = _HEURE_FOLLOWS_RE.match(text, m.end())
         if heure:  # "trois quarts d'heure"
-            return [_Cand(m.start(), heure.end(), FigureKind.DURATION, 15.0 * count, "min", raw=15.0 * count)]
+            return [_Cand(start, heure.end(), FigureKind.DURATION, 15.0 * count, "min", raw=15.0 * count)]
     value = 100.0 * count / _FRACTIONS[part]
     noun = _noun_after(text, m.end(), via_de=True, direct=False)
-    return [_Cand(m.start(), m.end(), FigureKind.PERCENT, value, "%", noun, prio=4)]
+    return [_Cand(start, m.end(), FigureKind.PERCENT, value, "%", noun, prio=4)]
 
 
 def _valid_date(year: int, month: int, day: int | None = None) -> bool:
@@ -527,7 +558,7 @@ for _words, _matchers in (
     (_NUMBER_WORDS, (_QUANTITY, _RATIO, _FRACTION)),
     (_MONTHS, (_DATE_TEXT,)),
     (("fin", "début", "debut", "courant", "mi", "premier"), (_DATE_TEXT, (_DATE_PREFIX_YEAR_RE, _build_date_prefix))),
-    (("article", "articles", "art", "numéro", "numéros"), (_BLOCKER,)),
+    (("article", "articles", "art", "numéro", "numéros", *_LABELS), (_BLOCKER,)),
 ):
     for _w in _words:
         _KEYWORD_MATCHERS[_w] = _KEYWORD_MATCHERS.get(_w, ()) + _matchers
@@ -549,7 +580,7 @@ _KEYWORD_RE = _keyword_regex([*_KEYWORD_MATCHERS, *_FRACTION_WORDS])
 _REFERENCE_TRIGGER_RE = re.compile(r"[LRD](?=\.?[^\S\r\n]?[0-9])|[nN][°º]|https?://|www\.|@")
 _EMAIL_LOCAL_RE = re.compile(r"[\w.+-]+$")
 _SIGNS = "+-\u2212\u2013"
-_SEP_CHARS = frozenset(" \u00a0\u202f\u2009\u2007\u2008\u200a;")
+_SEP_CHARS = frozenset(" \u00a0\u202f\u2009\u2007\u2008\u200a")
 
 
 # --------------------------------------------------------------------------- assembly
@@ -655,7 +686,8 @@ def extract_figures(text: str) -> list[Figure]:
                 figures.append(_to_figure(text, joined, high=nxt.value))
                 i += 2
                 continue
-        figures.append(_to_figure(text, cur))
+        if not cur.needs_range:
+            figures.append(_to_figure(text, cur))
         i += 1
     return figures
 

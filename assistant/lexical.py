@@ -9,6 +9,7 @@ the store, even when another process wrote to it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
@@ -81,6 +82,7 @@ class LexicalIndex:
     stamp: str = ""
     _bm25: Any = None
     _df: Counter[str] = field(default_factory=Counter)
+    _vocab: list[str] | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str, dict[str, Any]]], stamp: str = "") -> LexicalIndex:
@@ -105,6 +107,23 @@ class LexicalIndex:
         """Smoothed inverse document frequency of a stemmed token."""
         n = max(1, len(self.ids))
         return math.log(1.0 + (n - self._df.get(token, 0) + 0.5) / (self._df.get(token, 0) + 0.5))
+
+    def knows(self, token: str) -> bool:
+        """Is a stemmed term (or a synonym, or a word sharing its stem's prefix) used in the corpus?"""
+        if token in self._df or any(canon(t) == canon(token) for t in _SYN_STEMS.get(canon(token), ())):
+            return True
+        if len(token) < 4:
+            return False
+        if any(token[:n] in self._df for n in range(4, len(token))):
+            return True
+        vocab = self._sorted_vocab()
+        i = bisect.bisect_left(vocab, token)
+        return i < len(vocab) and vocab[i].startswith(token)
+
+    def _sorted_vocab(self) -> list[str]:
+        if self._vocab is None:
+            self._vocab = sorted(self._df)
+        return self._vocab
 
     def search(self, query: str, k: int, allowed: Sequence[bool] | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (row, score) for ``query``; ``allowed`` masks rows (filters)."""
@@ -163,6 +182,13 @@ _CANON: dict[str, str] = {}
 for _group in SYNONYMS:
     for _w in _group:
         _CANON.setdefault(stem(_w), stem(_group[0]))
+
+
+_SYN_STEMS: dict[str, tuple[str, ...]] = {}
+for _group in SYNONYMS:
+    _stems = tuple(stem(w) for w in _group)
+    for _s in _stems:
+        _SYN_STEMS[_CANON[_s]] = tuple(dict.fromkeys(_SYN_STEMS.get(_CANON[_s], ()) + _stems))
 
 
 def canon(token: str) -> str:

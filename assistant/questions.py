@@ -43,10 +43,10 @@ _LATEST_RE = re.compile(
     r"\bdernier|\bderniere|\bplus recent|\bactuel|\baujourd'hui|\ba ce jour|\bdesormais|\bmaintenant"
     r"|\ben ce moment|\bpresent\b|\bmise a jour|\bdate la plus recente"
 )
-_TARGET_RE = re.compile(r"\bobjectif|\bvis(?:e|er|ent|ee)\b|\bcible|\bd'ici\b|\bhorizon|\bambition|\bprevu|\bprevoi|\battendu")
+_TARGET_RE = re.compile(r"\batteindre\b|\bobjectif|\bvis(?:e|er|ent|ee)\b|\bcible|\bd'ici\b|\bhorizon|\bambition|\bprevu|\bprevoi|\battendu")
 _NOUN_RE = re.compile(
     r"\b(?:combien|nombre|part|proportion|pourcentage|taux|quantite|effectif)\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')"
-    r"(?:(?:nouveaux|nouvelles|personnes|professionnels)\s+)?([a-z][a-z\-]+)"
+    r"(?:(?:nouveaux|nouvelles|nouveau|nouvelle)\s+)?([a-z][a-z\-]+)"
 )
 _YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b")

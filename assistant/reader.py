@@ -53,6 +53,7 @@ class Candidate:
 
 
 IdfFn = Callable[[str], float]
+KnownFn = Callable[[str], bool]
 
 
 def figure_abs(fig: Figure, offset: int) -> Figure:
@@ -78,10 +79,12 @@ class Reader:
         self,
         idf: IdfFn | None = None,
         *,
+        known: KnownFn | None = None,
         text_of: Callable[[str], str | None] | None = None,
         threshold: float = THRESHOLD,
     ) -> None:
         self.idf = idf or (lambda _t: 1.0)
+        self.known = known or (lambda _t: True)  # is a term used anywhere in the corpus?
         self.text_of = text_of  # full bulletin text, to find a table's header outside the chunk
         self.threshold = threshold
 
@@ -89,6 +92,9 @@ class Reader:
     def candidates(self, spec: QuestionSpec, passages: Sequence[Passage]) -> list[Candidate]:
         weights = {t: max(self.idf(t), 0.1) for t in spec.terms}
         total = sum(weights.values()) or 1.0
+        # Terms the bulletins never use: if the sentence lacks them too, the question
+        # is probably about something the bulletins do not cover.
+        unknown = tuple(t for t in spec.terms if not self.known(t))
         dated = sorted({p.date for p in passages if p.date})
         out: list[Candidate] = []
         for passage in passages:
@@ -105,7 +111,12 @@ class Reader:
                 tokens = set(tokenize(sent))
                 context = title_tokens | prev_tokens
                 prev_tokens = tokens if not row else prev_tokens
-                for fig in extract_figures(sent):
+                prev_fig: Figure | None = None
+                figures = extract_figures(sent)
+                rivals = [f for f in figures if self._kind_ok(spec, f)]
+                for fig in figures:
+                    inherited = _inherited_noun(sent, prev_fig, fig)
+                    prev_fig = fig if fig.kind is K.COUNT else prev_fig
                     if not self._kind_ok(spec, fig):
                         continue
                     cell_tokens = tokens
@@ -123,8 +134,10 @@ class Reader:
                     coverage = _coverage(weights, cell_tokens, context) / total
                     if coverage < MIN_COVERAGE * 0.6:
                         continue
+                    missing = sum(1 for t in unknown if not token_match(t, cell_tokens | context))
                     cand = self._score(
-                        spec, passage, s.start, sent, fig, weights, total, coverage, dated, period_text, column_rank
+                        spec, passage, s.start, sent, fig, weights, total, coverage, dated, period_text, column_rank,
+                        inherited=inherited, missing=missing, rivals=rivals,
                     )
                     if cand is not None:
                         out.append(cand)
@@ -175,19 +188,28 @@ class Reader:
         dated: list[date],
         period_text: str,
         column_rank: float,
+        *,
+        inherited: str | None = None,
+        missing: int = 0,
+        rivals: Sequence[Figure] = (),
     ) -> Candidate | None:
-        local = _proximity(sent, fig, weights) / total
-        noun_hit = _noun_hit(spec, sent, fig)
+        local = _proximity(sent, fig, weights, rivals) / total
+        noun_hit = _noun_hit(spec, sent, fig, inherited)
         if spec.noun and noun_hit == 0.0:
             return None  # the question counts something this sentence does not mention
         period_hit = _period_hit(spec.periods, period_text, fig, passage.date)
         if spec.periods and period_hit <= 0.0 and not spec.target:
             return None  # asked for another period
-        score = 0.45 * coverage + 0.45 * local + 0.3 * noun_hit + 0.25 * period_hit
+        score = 0.45 * coverage + 0.45 * local + 0.45 * noun_hit + 0.25 * period_hit
         if spec.kinds and fig.kind is not spec.kinds[0]:
             score -= 0.1
-        if fig.kind is K.PERCENT or spec.change:
+        if spec.change:
+            score += 0.3 * _change_fit(spec, sent, fig)
+        elif fig.kind is K.PERCENT:
             score += 0.1 * _change_fit(spec, sent, fig)
+        if spec.numbers and _mentions_numbers(sent, fig, spec.numbers):
+            score += 0.2  # the sentence states the question's premise ("l'objectif de 40 millions")
+        score -= 0.15 * missing
         if spec.target:
             score += 0.15 * _target_hit(sent, fig)
         elif _future(sent, fig):
@@ -343,55 +365,95 @@ def _confidence(score: float, threshold: float, *, abstained: bool) -> float:
 _WORD_POS_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def _proximity(sent: str, fig: Figure, weights: dict[str, float]) -> float:
-    """Question terms near the figure weigh more (decay with distance in chars)."""
-    best: dict[str, float] = {}
+def _term_positions(sent: str, weights: dict[str, float]) -> list[tuple[str, int, int]]:
+    """(term, start, end) of every question term occurring in the sentence."""
+    out: list[tuple[str, int, int]] = []
     for m in _WORD_POS_RE.finditer(sent):
         tok = words(m.group(0))
         if not tok:
             continue
         word = stem(tok[0])
-        hits = [t for t in weights if token_match(t, (word,))]
-        if not hits:
-            continue
-        t = hits[0]
-        w = weights[t]
-        if m.end() <= fig.start:
-            dist = fig.start - m.end()
-        elif m.start() >= fig.end:
-            dist = (m.start() - fig.end) * 1.3  # what follows a figure is slightly less tied to it
-        else:
-            dist = 0
-        # A clause break (";", parenthesis, " et ", "tandis que") between term and figure loosens the tie.
-        lo, hi = (m.end(), fig.start) if m.end() <= fig.start else (fig.end, m.start())
-        between = sent[lo:hi] if hi > lo else ""
-        breaks = len(re.findall(r"[;()]|\btandis\b|\balors que\b|\bdevant\b|\bdont\b", between))
-        value = w / (1.0 + dist / 45.0) / (1.0 + 0.6 * breaks)
+        for t in weights:
+            if token_match(t, (word,)):
+                out.append((t, m.start(), m.end()))
+                break
+    return out
+
+
+def _tie(sent: str, term_start: int, term_end: int, fig: Figure) -> float:
+    """How closely a term occurrence is tied to a figure (1 = adjacent, decaying with distance)."""
+    if term_end <= fig.start:
+        dist, lo, hi = fig.start - term_end, term_end, fig.start
+    elif term_start >= fig.end:
+        dist, lo, hi = (term_start - fig.end) * 1.3, fig.end, term_start  # what follows is less tied
+    else:
+        return 1.0
+    # A clause break (";", parenthesis, "tandis que", "dont"...) between term and figure loosens the tie.
+    breaks = len(_BREAK_RE.findall(sent, lo, hi)) if hi > lo else 0
+    return 1.0 / (1.0 + dist / 45.0) / (1.0 + 0.6 * breaks)
+
+
+_BREAK_RE = re.compile(r"[;()]|\btandis\b|\balors que\b|\bdevant\b|\bdont\b|\bcontre\b")
+
+
+def _proximity(sent: str, fig: Figure, weights: dict[str, float], rivals: Sequence[Figure] = ()) -> float:
+    """Weighted question terms near the figure, each term shared with rival figures of the sentence.
+
+    A term goes mostly to the figure it is closest to: in "4 600 cabines…, dont 1 900 dans des
+    officines", "officines" speaks for 1 900, "cabines" for 4 600.
+    """
+    best: dict[str, float] = {}
+    positions = _term_positions(sent, weights)
+    for t, ts, te in positions:
+        mine = _tie(sent, ts, te, fig)
+        strongest = max([mine, *(_tie(sent, ts, te, r) for r in rivals if r is not fig)])
+        value = weights[t] * mine * (mine / strongest if strongest > 0 else 0.0)
         if value > best.get(t, 0.0):
             best[t] = value
     return sum(best.values())
 
 
-def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
-    """1 when the figure counts the asked noun, 0.6 when the noun is near it, else 0."""
+def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None = None) -> float:
+    """How surely the figure counts the asked noun (0 = the noun is not in the sentence)."""
     if not spec.noun:
         return 0.5 if fig.noun or fig.unit else 0.3
-    if fig.noun and token_match(spec.noun, (_stem_of(fig.noun),)):
+    own = fig.noun or (fig.unit if fig.kind is K.COUNT else None)
+    if own and token_match(spec.noun, (_stem_of(own),)):
         return 1.0
-    if fig.unit and fig.kind is K.COUNT and token_match(spec.noun, (_stem_of(fig.unit),)):
-        return 1.0
+    if inherited and token_match(spec.noun, (_stem_of(inherited),)):
+        return 1.0  # "4 600 cabines…, dont 1 900 dans des officines": 1 900 cabines
     stems = [stem(w) for w in words(sent)]
     hits = [i for i, s in enumerate(stems) if token_match(spec.noun, (s,))]
     if not hits:
         return 0.0
-    # Where is the noun relative to the figure? (word positions)
     pos_fig = len(words(sent[: fig.start]))
-    dists = [abs(i - pos_fig) for i in hits]
-    d = min(dists)
-    if fig.noun and fig.kind is K.COUNT:
-        # The figure counts something else explicitly ("3 800 établissements" for a question on "professionnels").
-        return 0.15 if d <= 3 else 0.05
-    return 0.7 if d <= 4 else 0.45 if d <= 10 else 0.2
+    if own and fig.kind is K.COUNT:
+        # The figure explicitly counts something else ("3 800 établissements" for "professionnels").
+        return 0.1
+    before = [pos_fig - i for i in hits if i < pos_fig]
+    if before and min(before) <= 7:
+        return 1.0  # "le nombre de psychologues partenaires atteint 6 100", "prescriptions (10,8 millions)"
+    d = min(abs(i - pos_fig) for i in hits)
+    return 0.5 if d <= 10 else 0.25
+
+
+_DONT_RE = re.compile(r"\bdont\s+(?:(?:près|plus|moins|environ|quelque)\s+(?:de\s+)?)?$", re.IGNORECASE)
+
+
+def _inherited_noun(sent: str, prev: Figure | None, fig: Figure) -> str | None:
+    """A figure introduced by "dont" right after a count is a subset of that count."""
+    if prev is None or fig.noun or prev.end > fig.start:
+        return None
+    between = sent[prev.end : fig.start]
+    if len(between) > 160 or not _DONT_RE.search(between.rstrip() + " "):
+        return None
+    return prev.noun or prev.unit
+
+
+def _mentions_numbers(sent: str, fig: Figure, numbers: Sequence[float]) -> bool:
+    values = {f.value for f in extract_figures(sent) if f is not fig and f.value is not None}
+    scaled = {v / 1e6 for v in values} | {v / 1e3 for v in values} | values
+    return any(any(math.isclose(n, v) for v in scaled) for n in numbers)
 
 
 def _stem_of(word: str) -> str:
@@ -429,7 +491,10 @@ def _period_hit(periods: Sequence[Period], sent: str, fig: Figure, bulletin_date
     return best
 
 
-_CHANGE_CTX = re.compile(r"\bhausse|\bbaisse|\bprogress|\baugment|\bevolu|\bdiminu|\brecul|\bcroissance|\ben un an\b|\bsur un an\b|\bpar rapport")
+_CHANGE_CTX = re.compile(
+    r"\bhausse|\bbaisse|\bprogress|\baugment|\bevolu|\bdiminu|\brecul|\bcroissance|\ben un an\b|\bsur un an\b"
+    r"|\bpar rapport|\bbondi|\bbond\b|\bgrimp|\bgain\b|\bgagn|\bperdu|\bchute|\bchut[eé]|\bred?uit|\bsupplementaire"
+)
 
 
 def _change_fit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
