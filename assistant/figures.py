@@ -160,7 +160,7 @@ _LEAD = (
 _NW_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NWSEQ = (
     rf"(?<![\w'\u2019\-])(?i:(?:{_NW_ALT})\b"
-    rf"(?:(?:-|{_WS}+)(?:et(?:-|{_WS}+)(?:une|un)|(?:{_NW_ALT}))\b)*)"
+    rf"(?:(?:-|{_WS}+)(?:et(?:-|{_WS}+)(?:une|un)|(?:{_NW_ALT}))\b){{0,5}})"
 )
 _SCALE_WORDS = r"milliards?|millions?|milliers?|mille"
 _SCALE_WORD = rf"(?:{_SCALE_WORDS})\b"
@@ -555,7 +555,6 @@ _AT_DIGIT_PUNCT: tuple[_Matcher, ...] = (
 )
 _KEYWORD_MATCHERS: dict[str, tuple[_Matcher, ...]] = {}
 for _words, _matchers in (
-    (_NUMBER_WORDS, (_QUANTITY, _RATIO, _FRACTION)),
     (_MONTHS, (_DATE_TEXT,)),
     (("fin", "début", "debut", "courant", "mi", "premier"), (_DATE_TEXT, (_DATE_PREFIX_YEAR_RE, _build_date_prefix))),
     (("article", "articles", "art", "numéro", "numéros", *_LABELS), (_BLOCKER,)),
@@ -576,7 +575,7 @@ def _keyword_regex(words: list[str]) -> re.Pattern[str]:
 
 
 _DIGIT_RUN_RE = re.compile(r"[0-9]+")
-_KEYWORD_RE = _keyword_regex([*_KEYWORD_MATCHERS, *_FRACTION_WORDS])
+_KEYWORD_RE = _keyword_regex([*_KEYWORD_MATCHERS, *_NUMBER_WORDS, *_FRACTION_WORDS])
 _REFERENCE_TRIGGER_RE = re.compile(r"[LRD](?=\.?[^\S\r\n]?[0-9])|[nN][°º]|https?://|www\.|@")
 _EMAIL_LOCAL_RE = re.compile(r"[\w.+-]+$")
 _SIGNS = "+-\u2212\u2013"
@@ -618,6 +617,14 @@ def _candidates(text: str) -> list[_Cand]:
         if word in _FRACTION_WORDS:  # "la moitié", "le quart des": the figure starts a word earlier
             for f in _FRACTION_RE.finditer(text, max(0, m.start() - 30), m.end() + 1):
                 out.extend(_build_fraction(text, f))
+        elif word in _NUMBER_WORDS:  # frequent ("un", "une"): try ratio/fraction only if their word is near
+            window = text[m.end() : m.end() + 60]
+            matchers = (_QUANTITY,)
+            if "sur" in window:
+                matchers += (_RATIO,)
+            if any(w in window[:30] for w in ("tiers", "quart", "cinqui", "dixi", "demi")):
+                matchers += (_FRACTION,)
+            _run(text, m.start(), matchers + _KEYWORD_MATCHERS.get(word, ()), out)  # "sept" is a month too
         else:
             _run(text, m.start(), _KEYWORD_MATCHERS[word], out)
     for m in _REFERENCE_TRIGGER_RE.finditer(text):

@@ -22,16 +22,20 @@ _KIND_PATTERNS: list[tuple[FigureKind, re.Pattern[str]]] = [
     (K.DATE, re.compile(
         r"\bquand\b|\bquelle annee\b|\ben quelle annee\b|\ba quelle date\b|\bquelle date\b|\bquelle echeance\b"
         r"|\bdepuis quand\b|\bjusqu'?a quand\b|\bquel horizon\b|\ba quel moment\b|\bquel mois\b")),
+    (K.PERCENT, re.compile(
+        r"\bquelle part\b|\bquel taux\b|\bquel pourcentage\b|\bquelle proportion\b|\ben %|\ben pourcentage\b"
+        r"|\bquelle fraction\b|\bcombien sur\b|\bpart des?\b|\bpart d'")),
     (K.MONEY, re.compile(
         r"\bbudget|\bcout\b|\bcoute|\bcouts\b|combien d'euros|\bmontant|\bdepense|\bfinanc|\binvesti|\benveloppe"
-        r"|\beuros?\b|€|\bprix\b|\btarif|\beconomi|\bcredits?\b|\bdotation|\bsubvention|\bfonds\b|\bcombien rapporte")),
+        r"|\beuros?\b|€|\bprix\b|\btarif|\beconomi|\bcredits?\b|\bdotation|\bsubvention|\bfonds\b"
+        r"|\bcombien (?:rapporte|est (?:rembourse|paye|facture|verse)e?|sont (?:rembourse|paye|facture|verse)e?s)")),
     (K.DURATION, re.compile(
         r"\bduree|\bdelai|combien de temps|\btemps d'attente|\btemps moyen|\btemps median|\battente"
         r"|combien d'heures|combien de minutes|combien de jours|combien de semaines|combien de mois|combien d'annees")),
     (K.PERCENT, re.compile(
-        r"\bquelle part\b|\bpart des?\b|\bpart d'|\btaux\b|\bpourcentage|\bproportion|\bpourcent|\ben %|%"
+        r"\btaux\b|\bpourcentage|\bproportion|\bpourcent|%"
         r"|\bquelle hausse\b|\bquelle baisse\b|\bquelle progression\b|\bquelle augmentation\b|\bquelle evolution\b"
-        r"|\bquelle diminution\b|\bquel recul\b|\bquelle croissance\b|\bquelle fraction\b|\bcombien sur\b")),
+        r"|\bquelle diminution\b|\bquel recul\b|\bquelle croissance\b")),
     (K.COUNT, re.compile(r"\bcombien\b|\bnombre\b|\bquel effectif\b|\bquelle quantite\b|\bquel volume\b")),
 ]  # fmt: skip
 
@@ -48,10 +52,13 @@ _NOUN_RE = re.compile(
     r"\b(?:combien|nombre|part|proportion|pourcentage|taux|quantite|effectif)\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')"
     r"(?:(?:nouveaux|nouvelles|nouveau|nouvelle)\s+)?([a-z][a-z\-]+)"
 )
+_PERIOD_WORDS_RE = re.compile(
+    r"\b(?:(?:fin|debut|mi|courant|au|le)\s+)?(?:(?:1er|\d{1,2})\s+)?"
+    r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)?\s*(?:19|20)\d\d\b"
+)
 _YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b")
 _END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+((?:19|20)\d\d)\b")
-_START_OF_YEAR_RE = re.compile(r"\b(?:debut|au 1er janvier|1er janvier|janvier)\s+((?:19|20)\d\d)\b")
 
 # Words of the question that say what is asked, not what about: never matched.
 QUESTION_WORDS = frozenset(
@@ -111,7 +118,10 @@ def analyse(question: str) -> QuestionSpec:
             break
     change = bool(_CHANGE_RE.search(f))
     if change and kinds and kinds[0] is K.COUNT:
-        kinds.append(K.PERCENT)  # "de combien a augmenté…" may be answered by "+40 %"
+        if re.search(r"\bde combien\b", f):
+            kinds.insert(0, K.PERCENT)  # "de combien a augmenté…": bulletins mostly say "+40 %"
+        else:
+            kinds.append(K.PERCENT)
     elif change and kinds and kinds[0] is K.PERCENT:
         kinds.append(K.COUNT)
     noun_word = None
@@ -129,16 +139,19 @@ def analyse(question: str) -> QuestionSpec:
     for m in _YEAR_RE.finditer(f):
         if not any(q.year == int(m.group(1)) for q in periods):
             periods.append(Period(int(m.group(1))))
+    without_periods = _PERIOD_WORDS_RE.sub(" ", f)
     terms = tuple(
         dict.fromkeys(
             stem(w)
-            for w in words(question)
+            for w in words(without_periods)
             if w not in STOPWORDS and w not in QUESTION_WORDS and not w.isdigit() and len(w) > 1
         )
     )
     numbers = tuple(
         float(n.replace(",", ".").replace(" ", "")) for n in re.findall(r"\b\d+(?:[ ,]\d+)*\b", f) if not _YEAR_RE.fullmatch(n)
     )
+    if kinds and kinds[0] is K.DATE:
+        periods = []  # "jusqu'à quand court la campagne ouverte en octobre 2025 ?": a premise, not a filter
     return QuestionSpec(
         text=question,
         kinds=tuple(kinds),

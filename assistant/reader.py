@@ -90,11 +90,16 @@ class Reader:
 
     # -- candidates ------------------------------------------------------------
     def candidates(self, spec: QuestionSpec, passages: Sequence[Passage]) -> list[Candidate]:
-        weights = {t: max(self.idf(t), 0.1) for t in spec.terms}
-        total = sum(weights.values()) or 1.0
-        # Terms the bulletins never use: if the sentence lacks them too, the question
-        # is probably about something the bulletins do not cover.
+        # Terms the bulletins never use: if the sentence lacks them too, the question is
+        # probably about something the bulletins do not cover. Their weight is capped at
+        # the median, as a word never seen is as often a verb form as a missing topic.
         unknown = tuple(t for t in spec.terms if not self.known(t))
+        weights = {t: max(self.idf(t), 0.1) for t in spec.terms}
+        seen = sorted(w for t, w in weights.items() if t not in unknown)
+        if seen:
+            median = seen[len(seen) // 2]
+            weights = {t: (min(w, median) if t in unknown else w) for t, w in weights.items()}
+        total = sum(weights.values()) or 1.0
         dated = sorted({p.date for p in passages if p.date})
         out: list[Candidate] = []
         for passage in passages:
@@ -115,7 +120,7 @@ class Reader:
                 figures = extract_figures(sent)
                 rivals = [f for f in figures if self._kind_ok(spec, f)]
                 for fig in figures:
-                    inherited = _inherited_noun(sent, prev_fig, fig)
+                    parent = _parent(sent, prev_fig, fig)
                     prev_fig = fig if fig.kind is K.COUNT else prev_fig
                     if not self._kind_ok(spec, fig):
                         continue
@@ -137,7 +142,7 @@ class Reader:
                     missing = sum(1 for t in unknown if not token_match(t, cell_tokens | context))
                     cand = self._score(
                         spec, passage, s.start, sent, fig, weights, total, coverage, dated, period_text, column_rank,
-                        inherited=inherited, missing=missing, rivals=rivals,
+                        parent=parent, missing=missing, rivals=rivals, figures=figures,
                     )
                     if cand is not None:
                         out.append(cand)
@@ -189,14 +194,15 @@ class Reader:
         period_text: str,
         column_rank: float,
         *,
-        inherited: str | None = None,
+        parent: Figure | None = None,
         missing: int = 0,
         rivals: Sequence[Figure] = (),
+        figures: Sequence[Figure] = (),
     ) -> Candidate | None:
-        local = _proximity(sent, fig, weights, rivals) / total
-        noun_hit = _noun_hit(spec, sent, fig, inherited)
+        local = _proximity(sent, fig, weights, rivals, parent, figures) / total
+        noun_hit = _noun_hit(spec, sent, fig, (parent.noun or parent.unit) if parent else None)
         if spec.noun and noun_hit == 0.0:
-            return None  # the question counts something this sentence does not mention
+            noun_hit = -0.4  # the sentence never names what the question counts
         period_hit = _period_hit(spec.periods, period_text, fig, passage.date)
         if spec.periods and period_hit <= 0.0 and not spec.target:
             return None  # asked for another period
@@ -210,6 +216,8 @@ class Reader:
         if spec.numbers and _mentions_numbers(sent, fig, spec.numbers):
             score += 0.2  # the sentence states the question's premise ("l'objectif de 40 millions")
         score -= 0.15 * missing
+        if parent is not None:
+            score -= 0.03  # a subset answers only when the question names what sets it apart
         if spec.target:
             score += 0.15 * _target_hit(sent, fig)
         elif _future(sent, fig):
@@ -234,10 +242,40 @@ class Reader:
             period_hit=period_hit,
         )
 
+    @staticmethod
+    def same_indicator(a: Candidate, b: Candidate) -> bool:
+        """Do two candidates measure the same thing (possibly at other dates)?"""
+        if a.figure.kind is not b.figure.kind:
+            return False
+        if (a.noun_hit >= 0.85) != (b.noun_hit >= 0.85):
+            return False
+        return b.coverage >= a.coverage - 0.2 and b.local >= 0.5 * a.local
+
+    def pick(self, spec: QuestionSpec, ranked: Sequence[Candidate]) -> Candidate | None:
+        """The best candidate; with no period asked, the newest bulletin giving the same indicator."""
+        if not ranked:
+            return None
+        best = ranked[0]
+        if spec.periods and not spec.latest:
+            return best
+        newer = [
+            c
+            for c in ranked[1:]
+            if c.score >= best.score - 0.3
+            and c.passage.date
+            and best.passage.date
+            and c.passage.date > best.passage.date
+            and self.same_indicator(best, c)
+        ]
+        if not newer:
+            return best
+        newest = max(c.passage.date for c in newer if c.passage.date)
+        return max((c for c in newer if c.passage.date == newest), key=lambda c: c.score)
+
     # -- answer ----------------------------------------------------------------
     def answer(self, spec: QuestionSpec, passages: Sequence[Passage], *, question: str | None = None) -> Answer:
         ranked = self.candidates(spec, passages)
-        best = ranked[0] if ranked else None
+        best = self.pick(spec, ranked)
         if best is None or best.score < self.threshold:
             return Answer(
                 question=question or spec.text,
@@ -380,15 +418,53 @@ def _term_positions(sent: str, weights: dict[str, float]) -> list[tuple[str, int
     return out
 
 
-def _tie(sent: str, term_start: int, term_end: int, fig: Figure) -> float:
-    """How closely a term occurrence is tied to a figure (1 = adjacent, decaying with distance)."""
+def _description(sent: str, fig: Figure, figures: Sequence[Figure]) -> tuple[int, int]:
+    """The words that say what a figure measures.
+
+    A table cell is described by its row label; "24 millions d’assurés ont…" by what follows
+    the number; "les prescriptions médicales (10,8 millions)" or "le nombre de psychologues
+    partenaires atteint 6 100" by what precedes it.
+    """
+    if _table_row(sent):
+        first = sent.find("|")
+        second = sent.find("|", first + 1)
+        return first + 1, second if second != -1 else first + 1
+    others = [f for f in figures if f is not fig]
+    if fig.noun:
+        end = min(len(sent), fig.end + 90)
+        nxt = [f.start for f in others if f.start >= fig.end]
+        if nxt:
+            end = min(end, min(nxt))
+        m = _AFTER_STOP.search(sent, fig.end, end)
+        return fig.end, m.start() if m else end
+    start = max(0, fig.start - 100)
+    prev = [f.end for f in others if f.end <= fig.start]
+    if prev:
+        start = max(start, max(prev))
+    head = sent[start : fig.start].rstrip()
+    if head.endswith(("(", ":")):
+        head = head[:-1]
+    cut = max(head.rfind(c) for c in ",;()")
+    return (start + cut + 1 if cut != -1 else start), fig.start
+
+
+_AFTER_STOP = re.compile(r"[,;:()]|\bet\b|\bdont\b|\btandis\b|\bcontre\b|\bsoit\b")
+
+
+def _tie(sent: str, term_start: int, term_end: int, fig: Figure, desc: tuple[int, int] | None = None) -> float:
+    """How closely a term occurrence is tied to a figure (1 = in its description or adjacent)."""
+    if desc is not None and desc[0] <= term_start and term_end <= desc[1]:
+        return 1.0
     if term_end <= fig.start:
         dist, lo, hi = fig.start - term_end, term_end, fig.start
     elif term_start >= fig.end:
         dist, lo, hi = (term_start - fig.end) * 1.3, fig.end, term_start  # what follows is less tied
     else:
         return 1.0
-    # A clause break (";", parenthesis, "tandis que", "dont"...) between term and figure loosens the tie.
+    # A clause break (";", parenthesis, "tandis que", "dont"...) between term and figure loosens the tie,
+    # except the parenthesis that opens right before a figure: "prescriptions (10,8 millions)".
+    if sent[lo:hi].strip() == "(":
+        return 1.0 / (1.0 + dist / 45.0)
     breaks = len(_BREAK_RE.findall(sent, lo, hi)) if hi > lo else 0
     return 1.0 / (1.0 + dist / 45.0) / (1.0 + 0.6 * breaks)
 
@@ -396,7 +472,14 @@ def _tie(sent: str, term_start: int, term_end: int, fig: Figure) -> float:
 _BREAK_RE = re.compile(r"[;()]|\btandis\b|\balors que\b|\bdevant\b|\bdont\b|\bcontre\b")
 
 
-def _proximity(sent: str, fig: Figure, weights: dict[str, float], rivals: Sequence[Figure] = ()) -> float:
+def _proximity(
+    sent: str,
+    fig: Figure,
+    weights: dict[str, float],
+    rivals: Sequence[Figure] = (),
+    parent: Figure | None = None,
+    figures: Sequence[Figure] = (),
+) -> float:
     """Weighted question terms near the figure, each term shared with rival figures of the sentence.
 
     A term goes mostly to the figure it is closest to: in "4 600 cabines…, dont 1 900 dans des
@@ -404,9 +487,15 @@ def _proximity(sent: str, fig: Figure, weights: dict[str, float], rivals: Sequen
     """
     best: dict[str, float] = {}
     positions = _term_positions(sent, weights)
+    figures = figures or [fig, *rivals]
+    descs = {id(f): _description(sent, f, figures) for f in [fig, *rivals, *([parent] if parent else [])]}
     for t, ts, te in positions:
-        mine = _tie(sent, ts, te, fig)
-        strongest = max([mine, *(_tie(sent, ts, te, r) for r in rivals if r is not fig)])
+        mine = _tie(sent, ts, te, fig, descs[id(fig)])
+        if parent is not None:  # a subset ("dont 1 900…") is also described by its set's terms
+            mine = max(mine, _tie(sent, ts, te, parent, descs[id(parent)]))
+        strongest = max(
+            [mine, *(_tie(sent, ts, te, r, descs[id(r)]) for r in rivals if r is not fig and r is not parent)]
+        )
         value = weights[t] * mine * (mine / strongest if strongest > 0 else 0.0)
         if value > best.get(t, 0.0):
             best[t] = value
@@ -426,6 +515,8 @@ def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None 
     hits = [i for i, s in enumerate(stems) if token_match(spec.noun, (s,))]
     if not hits:
         return 0.0
+    if spec.change and fig.kind is K.PERCENT and _is_change(sent, fig):
+        return 0.85  # "le nombre de documents… (+58 % en un an)": the evolution of the asked count
     pos_fig = len(words(sent[: fig.start]))
     if own and fig.kind is K.COUNT:
         # The figure explicitly counts something else ("3 800 établissements" for "professionnels").
@@ -440,14 +531,14 @@ def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None 
 _DONT_RE = re.compile(r"\bdont\s+(?:(?:près|plus|moins|environ|quelque)\s+(?:de\s+)?)?$", re.IGNORECASE)
 
 
-def _inherited_noun(sent: str, prev: Figure | None, fig: Figure) -> str | None:
-    """A figure introduced by "dont" right after a count is a subset of that count."""
+def _parent(sent: str, prev: Figure | None, fig: Figure) -> Figure | None:
+    """The count a figure introduced by "dont" is a subset of ("4 600 cabines…, dont 1 900…")."""
     if prev is None or fig.noun or prev.end > fig.start:
         return None
     between = sent[prev.end : fig.start]
     if len(between) > 160 or not _DONT_RE.search(between.rstrip() + " "):
         return None
-    return prev.noun or prev.unit
+    return prev
 
 
 def _mentions_numbers(sent: str, fig: Figure, numbers: Sequence[float]) -> bool:
@@ -497,10 +588,14 @@ _CHANGE_CTX = re.compile(
 )
 
 
+def _is_change(sent: str, fig: Figure) -> bool:
+    window = fold(sent[max(0, fig.start - 40) : fig.end + 25])
+    return fig.signed or bool(_CHANGE_CTX.search(window))
+
+
 def _change_fit(spec: QuestionSpec, sent: str, fig: Figure) -> float:
     """+1 when an evolution is asked and the figure is one, -1 when they disagree."""
-    window = fold(sent[max(0, fig.start - 40) : fig.end + 25])
-    is_change = fig.signed or bool(_CHANGE_CTX.search(window))
+    is_change = _is_change(sent, fig)
     if spec.change:
         return 1.0 if is_change else -0.5
     return -1.0 if is_change else 0.3
