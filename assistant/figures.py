@@ -5,10 +5,11 @@ Answers must quote a figure exactly as the source wrote it ("24 millions", "+58 
 :class:`Figure` therefore keeps its verbatim span (offsets into the input) next to a
 normalised value, a kind and the noun it counts.
 
-Design: a handful of regexes (compiled once) each propose candidate spans; the
-earliest, then longest, candidate wins, so a richer reading ("31 décembre 2024")
-always beats a poorer one starting at the same place ("31").  "Blocker" candidates
-(phone numbers, legal references, URLs) win the same way but yield no figure.
+Design: a few regexes (compiled once) are tried only where a figure can start (digit
+runs and a short list of keywords), each proposing candidate spans; the earliest, then
+longest, candidate wins, so a richer reading ("31 décembre 2024") always beats a poorer
+one starting at the same place ("31").  "Blocker" candidates (phone numbers, legal
+references, labels such as "vague 2", URLs) win the same way but yield no figure.
 Ranges ("entre 10 et 15 %") are joined afterwards from two adjacent figures.
 """
 
@@ -159,8 +160,8 @@ _LEAD = (
 )
 _NW_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NWSEQ = (
-    rf"(?<![\w'\u2019\-])(?i:(?:{_NW_ALT})\b"
-    rf"(?:(?:-|{_WS}+)(?:et(?:-|{_WS}+)(?:une|un)|(?:{_NW_ALT}))\b){{0,5}})"
+    rf"(?<![\w'\u2019\-])(?i:(?>(?:{_NW_ALT})\b"
+    rf"(?:(?:-|{_WS}+)(?:et(?:-|{_WS}+)(?:une|un)|(?:{_NW_ALT}))\b){{0,5}}))"
 )
 _SCALE_WORDS = r"milliards?|millions?|milliers?|mille"
 _SCALE_WORD = rf"(?:{_SCALE_WORDS})\b"

@@ -192,9 +192,21 @@ for _group in SYNONYMS:
         _SYN_STEMS[_CANON[_s]] = tuple(dict.fromkeys(_SYN_STEMS.get(_CANON[_s], ()) + _stems))
 
 
+_CANON_PREFIX: dict[str, str] = {}
+for _s, _c in list(_CANON.items()):
+    if len(_s) >= 5:
+        _CANON_PREFIX.setdefault(_s[:5], _c)
+
+
 def canon(token: str) -> str:
-    """A stemmed token mapped onto its synonym group's representative."""
-    return _CANON.get(token, token)
+    """A stemmed token mapped onto its synonym group's representative.
+
+    Verb forms stem unevenly ("envoyées" / "envoyer"), so a 5-letter prefix also maps.
+    """
+    found = _CANON.get(token)
+    if found is None and len(token) >= 5:
+        found = _CANON_PREFIX.get(token[:5])
+    return found or token
 
 
 def token_match(q: str, tokens: Iterable[str]) -> bool:
@@ -204,5 +216,7 @@ def token_match(q: str, tokens: Iterable[str]) -> bool:
         if t == q or canon(t) == cq:
             return True
         if len(q) >= 4 and len(t) >= 4 and (t.startswith(q) or q.startswith(t)):
+            return True
+        if len(q) >= 5 and len(t) >= 5 and q[:5] == t[:5]:
             return True
     return False

@@ -64,7 +64,7 @@ _END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+(
 QUESTION_WORDS = frozenset(
     """combien quel quelle quels quelles nombre quand annee date part taux pourcentage proportion valeur chiffre
     chiffres selon dernier derniere bilan actuellement actuel aujourd hui est sont ete etait ont a y il elle ce cette
-    donc alors exactement environ precisement total totale quelque niveau montant combien cout coute duree delai
+    donc alors exactement environ precisement quelque niveau cadre montant combien cout coute duree delai
     recent recente plus moins ensemble au aux sur dans via aupres d l jour mois an ans semaines""".split()
 )
 

@@ -104,7 +104,7 @@ class Reader:
         out: list[Candidate] = []
         for passage in passages:
             title_tokens = set(tokenize(passage.title))
-            prev_tokens: set[str] = set()
+            passage_tokens = set(tokenize(passage.text))
             for s in sentence_spans(passage.text):
                 sent = passage.text[s.start : s.end]
                 row = _table_row(sent)
@@ -114,8 +114,7 @@ class Reader:
                 if row and header is not None and header[1] == passage.start + s.start:
                     continue  # the header row itself: labels, not data
                 tokens = set(tokenize(sent))
-                context = title_tokens | prev_tokens
-                prev_tokens = tokens if not row else prev_tokens
+                context = title_tokens | passage_tokens
                 prev_fig: Figure | None = None
                 figures = extract_figures(sent)
                 rivals = [f for f in figures if self._kind_ok(spec, f)]
@@ -200,7 +199,8 @@ class Reader:
         figures: Sequence[Figure] = (),
     ) -> Candidate | None:
         local = _proximity(sent, fig, weights, rivals, parent, figures) / total
-        noun_hit = _noun_hit(spec, sent, fig, (parent.noun or parent.unit) if parent else None)
+        desc = _description(sent, fig, figures or [fig])
+        noun_hit = _noun_hit(spec, sent, fig, (parent.noun or parent.unit) if parent else None, desc)
         if spec.noun and noun_hit == 0.0:
             noun_hit = -0.4  # the sentence never names what the question counts
         period_hit = _period_hit(spec.periods, period_text, fig, passage.date)
@@ -249,7 +249,7 @@ class Reader:
             return False
         if (a.noun_hit >= 0.85) != (b.noun_hit >= 0.85):
             return False
-        return b.coverage >= a.coverage - 0.2 and b.local >= 0.5 * a.local
+        return b.coverage >= a.coverage - 0.3 and b.local >= 0.5 * a.local
 
     def pick(self, spec: QuestionSpec, ranked: Sequence[Candidate]) -> Candidate | None:
         """The best candidate; with no period asked, the newest bulletin giving the same indicator."""
@@ -445,7 +445,19 @@ def _description(sent: str, fig: Figure, figures: Sequence[Figure]) -> tuple[int
     if head.endswith(("(", ":")):
         head = head[:-1]
     cut = max(head.rfind(c) for c in ",;()")
-    return (start + cut + 1 if cut != -1 else start), fig.start
+    begin = start + cut + 1 if cut != -1 else start
+    if not tokenize(_FILLER_RE.sub(" ", sent[begin : fig.start])):
+        # ", contre 11 jours pour un rendez-vous en cabinet": the description follows.
+        end = min(len(sent), fig.end + 90)
+        nxt = [f.start for f in others if f.start >= fig.end]
+        if nxt:
+            end = min(end, min(nxt))
+        m = _AFTER_STOP.search(sent, fig.end, end)
+        return fig.end, m.start() if m else end
+    return begin, fig.start
+
+
+_FILLER_RE = re.compile(r"\b(?:contre|soit|et|ou|mais|avec|environ|près|plus|moins|quelque|pas|de|d['’])\b", re.I)
 
 
 _AFTER_STOP = re.compile(r"[,;:()]|\bet\b|\bdont\b|\btandis\b|\bcontre\b|\bsoit\b")
@@ -502,7 +514,9 @@ def _proximity(
     return sum(best.values())
 
 
-def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None = None) -> float:
+def _noun_hit(
+    spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None = None, desc: tuple[int, int] | None = None
+) -> float:
     """How surely the figure counts the asked noun (0 = the noun is not in the sentence)."""
     if not spec.noun:
         return 0.5 if fig.noun or fig.unit else 0.3
@@ -511,6 +525,8 @@ def _noun_hit(spec: QuestionSpec, sent: str, fig: Figure, inherited: str | None 
         return 1.0
     if inherited and token_match(spec.noun, (_stem_of(inherited),)):
         return 1.0  # "4 600 cabines…, dont 1 900 dans des officines": 1 900 cabines
+    if desc and not own and any(token_match(spec.noun, (stem(w),)) for w in words(sent[desc[0] : desc[1]])):
+        return 1.0  # "la part des téléconsultations réalisées par … tombe à 45 %"
     stems = [stem(w) for w in words(sent)]
     hits = [i for i, s in enumerate(stems) if token_match(spec.noun, (s,))]
     if not hits:

@@ -44,6 +44,7 @@ PARSE_CASES: list[tuple[str, str, float | None, FigureKind, str | None]] = [
     ("1,2 milliard de doses", "1,2 milliard", 1.2e9, K.COUNT, "doses"),
     ("un million et demi de patients", "un million et demi", 1.5e6, K.COUNT, "patients"),
     ("3 nouveaux centres", "3", 3, K.COUNT, "centres"),
+    ("deux mille patients", "deux mille", 2000, K.COUNT, "patients"),
     # money
     ("1,2 Md€", "1,2 Md€", 1.2e9, K.MONEY, "EUR"),
     ("4,3 milliards d’euros", "4,3 milliards d’euros", 4.3e9, K.MONEY, "EUR"),
@@ -54,6 +55,7 @@ PARSE_CASES: list[tuple[str, str, float | None, FigureKind, str | None]] = [
     ("12 000 euros", "12 000 euros", 12_000, K.MONEY, "EUR"),
     ("2,5 M€", "2,5 M€", 2.5e6, K.MONEY, "EUR"),
     ("15 k€", "15 k€", 15_000, K.MONEY, "EUR"),
+    ("1,5 Mds €", "1,5 Mds €", 1.5e9, K.MONEY, "EUR"),
     ("deux millions d’euros", "deux millions d’euros", 2e6, K.MONEY, "EUR"),
     ("la consultation passe à 30 €", "30 €", 30, K.MONEY, "EUR"),
     # percents, signs, fractions and ratios
