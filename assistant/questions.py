@@ -64,7 +64,7 @@ _END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+(
 QUESTION_WORDS = frozenset(
     """combien quel quelle quels quelles nombre quand annee date part taux pourcentage proportion valeur chiffre
     chiffres selon dernier derniere bilan actuellement actuel aujourd hui est sont ete etait ont a y il elle ce cette
-    donc alors exactement environ precisement quelque niveau cadre montant combien cout coute duree delai
+    donc alors exactement environ precisement quelque niveau cadre volume montant combien cout coute duree delai
     recent recente plus moins ensemble au aux sur dans via aupres d l jour mois an ans semaines""".split()
 )
 
@@ -102,6 +102,9 @@ class QuestionSpec:
     latest: bool = False
     target: bool = False
     numbers: tuple[float, ...] = field(default_factory=tuple)  # figures quoted in the question
+    qualifiers: tuple[str, ...] = field(default_factory=tuple)  # noun-like terms that narrow the question
+    modifiers: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # ("canc", "colorectal"): noun + its modifier
+    date_cue: str | None = None  # "jusqu", "depuis", "ici": what precedes the date asked for
 
     @property
     def kind(self) -> FigureKind | None:
@@ -150,8 +153,13 @@ def analyse(question: str) -> QuestionSpec:
     numbers = tuple(
         float(n.replace(",", ".").replace(" ", "")) for n in re.findall(r"\b\d+(?:[ ,]\d+)*\b", f) if not _YEAR_RE.fullmatch(n)
     )
+    date_cue = None
     if kinds and kinds[0] is K.DATE:
         periods = []  # "jusqu'à quand court la campagne ouverte en octobre 2025 ?": a premise, not a filter
+        cue = re.search(r"\b(jusqu|depuis|d'ici|a partir)\b", f)
+        date_cue = cue.group(1) if cue else None
+    qualifiers = _qualifiers(without_periods, noun_word)
+    modifiers = tuple((h, m) for h, m in noun_modifiers(without_periods) if h in set(qualifiers) | {stem(noun_word or "")})
     return QuestionSpec(
         text=question,
         kinds=tuple(kinds),
@@ -163,4 +171,47 @@ def analyse(question: str) -> QuestionSpec:
         latest=bool(_LATEST_RE.search(f)),
         target=bool(_TARGET_RE.search(f)),
         numbers=numbers,
+        qualifiers=qualifiers,
+        modifiers=modifiers,
+        date_cue=date_cue,
     )
+
+
+_LINKS = frozenset("de du des d".split())
+
+
+def noun_modifiers(text: str) -> list[tuple[str, str]]:
+    """(noun, modifier) stem pairs: "cancer colorectal", "cancer du sein", "urgences pédiatriques"."""
+    tokens = re.findall(r"[a-z0-9]+", fold(text).replace("'", " "))
+    out: list[tuple[str, str]] = []
+    for i, head in enumerate(tokens[:-1]):
+        if head in STOPWORDS or head in QUESTION_WORDS or head.isdigit() or len(head) < 3:
+            continue
+        j = i + 1
+        if tokens[j] in _LINKS and j + 1 < len(tokens):
+            j += 1
+        mod = tokens[j]
+        if mod in STOPWORDS or mod in QUESTION_WORDS or mod.isdigit() or len(mod) < 3:
+            continue
+        out.append((stem(head), stem(mod)))
+    return out
+
+
+# Words after which a question word is a noun (what is asked about), not a verb.
+_NOUN_CUES = frozenset("le la les l un une des du de d au aux chez dans sur pour par en leur leurs son sa ses".split())
+
+
+def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
+    """Noun-like content terms other than the counted noun: "chez les soignants", "du cancer du poumon".
+
+    A sentence that lacks one of them speaks of something narrower or different.
+    """
+    tokens = re.findall(r"[a-z0-9]+", folded.replace("'", " "))
+    out: list[str] = []
+    for prev, word in zip(tokens, tokens[1:], strict=False):
+        if prev in _NOUN_CUES and word not in STOPWORDS and word not in QUESTION_WORDS and not word.isdigit():
+            if noun_word and word == noun_word:
+                continue
+            if len(word) > 2:
+                out.append(stem(word))
+    return tuple(dict.fromkeys(out))
