@@ -165,7 +165,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("recevoir", "recu", "recus", "recue", "recoit", "recoivent", "beneficier"),
     ("delai", "attente", "temps", "duree"),
     ("budget", "enveloppe", "financement", "dote", "dotation", "credit", "montant"),
-    ("hausse", "augmentation", "progression", "croissance", "augmenter", "progresser", "croitre", "gain"),
+    ("hausse", "augmentation", "progression", "croissance", "augmenter", "progresser", "croitre", "gain", "gagner"),
     ("baisse", "recul", "diminution", "reculer", "diminuer"),
     ("vaccin", "vaccination", "vacciner", "vaccine", "injection"),
     ("depistage", "depister"),

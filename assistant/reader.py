@@ -108,7 +108,7 @@ class Reader:
         out: list[Candidate] = []
         for passage in passages:
             title_tokens = set(tokenize(passage.title))
-            passage_tokens = set(tokenize(passage.text))
+            passage_tokens = set(tokenize(passage.text)) | self._paragraph_tokens(passage)
             for s in sentence_spans(passage.text):
                 sent = passage.text[s.start : s.end]
                 row = _table_row(sent)
@@ -158,6 +158,16 @@ class Reader:
                         out.append(cand)
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _paragraph_tokens(self, passage: Passage) -> set[str]:
+        """Tokens of the paragraph(s) the chunk was cut from: a chunk may start mid-paragraph,
+        after the sentence that names the topic ("… du cancer colorectal. Sur la période, 34,2 %…")."""
+        full = self.text_of(passage.bulletin_id) if self.text_of else None
+        if not full:
+            return set()
+        lo = full.rfind("\n", 0, passage.start) + 1
+        hi = full.find("\n", passage.end)
+        return set(tokenize(full[lo : hi if hi != -1 else len(full)]))
 
     def _table_header(self, passage: Passage, row_start: int) -> tuple[list[str], int, list[int | None]] | None:
         """Header cells of the table holding the row at ``row_start`` (chunk offset), its offset, column years."""
@@ -230,7 +240,7 @@ class Reader:
         score -= 0.15 * missing
         score -= absent
         if spec.modifiers and _contradicts(spec, sent):
-            score -= 0.4  # "cancer du sein" where the question says "cancer colorectal"
+            score -= 0.6  # "cancer du sein" where the question says "cancer colorectal"
         if spec.date_cue and fig.kind is K.DATE:
             before = fold(sent[max(0, fig.start - 14) : fig.start]).replace("’", "'")
             score += 0.25 if spec.date_cue in before else -0.1
@@ -567,6 +577,8 @@ def _noun_hit(
         return 0.85  # "le nombre de documents… (+58 % en un an)": the evolution of the asked count
     pos_fig = len(words(sent[: fig.start]))
     if own and fig.kind is K.COUNT:
+        if fold(own) in _GENERIC_PEOPLE and before_in_clause(sent, fig, spec.noun):
+            return 0.9  # "l’accompagnement de la femme enceinte a concerné 80000 patientes"
         # The figure explicitly counts something else ("3 800 établissements" for "professionnels").
         return 0.1
     before = [pos_fig - i for i in hits if i < pos_fig]
@@ -574,6 +586,18 @@ def _noun_hit(
         return 1.0  # "le nombre de psychologues partenaires atteint 6 100", "prescriptions (10,8 millions)"
     d = min(abs(i - pos_fig) for i in hits)
     return 0.5 if d <= 10 else 0.25
+
+
+_GENERIC_PEOPLE = frozenset(
+    "patients patientes personnes beneficiaires usagers individus cas adultes enfants habitants".split()
+)
+
+
+def before_in_clause(sent: str, fig: Figure, noun: str) -> bool:
+    """Is ``noun`` named earlier in the figure's clause (no ";" or sentence break in between)?"""
+    head = sent[: fig.start]
+    cut = max(head.rfind(";"), head.rfind(". "), head.rfind(":"))
+    return any(token_match(noun, (stem(w),)) for w in words(head[cut + 1 :])[-7:])
 
 
 _DONT_RE = re.compile(r"\bdont\s+(?:(?:près|plus|moins|environ|quelque)\s+(?:de\s+)?)?$", re.IGNORECASE)
