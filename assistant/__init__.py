@@ -6,7 +6,7 @@
 
 from .core import Assistant
 from .errors import AssistantError
-from .models import Answer, Citation, Filters, FigureOut, IngestReport
+from .models import Answer, Citation, FigureOut, Filters, IngestReport
 
 __all__ = ["Answer", "Assistant", "AssistantError", "Citation", "FigureOut", "Filters", "IngestReport"]
 __version__ = "0.1.0"

@@ -21,7 +21,7 @@ CHUNKER_VERSION = "1"
 
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = {
-    "m", "mm", "mme", "mmes", "mlle", "dr", "drs", "pr", "pr", "me", "st", "ste", "cf", "p", "pp", "art", "al",
+    "m", "mm", "mme", "mmes", "mlle", "dr", "drs", "pr", "me", "st", "ste", "cf", "p", "pp", "art", "al",
     "env", "etc", "ex", "fig", "hab", "max", "min", "n", "no", "vol", "éd", "av", "bd", "apr", "j.-c", "c", "cie",
     "vs", "resp", "sq", "chap", "coll", "dir", "sept", "oct", "nov", "déc", "janv", "févr", "juil",
 }  # fmt: skip

@@ -77,7 +77,9 @@ def ask(
     question: Annotated[str, typer.Argument(help="Question en français.")],
     as_json: JsonOpt = False,
     k: Annotated[int | None, typer.Option("-k", help="Nombre de passages récupérés.")] = None,
-    date_from: Annotated[str | None, typer.Option("--date-from", help="Bulletins publiés à partir du (AAAA-MM-JJ).")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--date-from", help="Bulletins publiés à partir du (AAAA-MM-JJ).")
+    ] = None,
     date_to: Annotated[str | None, typer.Option("--date-to", help="Bulletins publiés jusqu'au (AAAA-MM-JJ).")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", help="Limiter à ce bulletin (répétable).")] = None,
     store: StoreOpt = None,

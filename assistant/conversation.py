@@ -36,7 +36,7 @@ def is_elliptical(question: str) -> bool:
     q = question.strip()
     n_words = len(re.findall(r"\w+", q))
     spec = analyse(q)
-    return bool(_ELLIPTIC_START.match(q)) and n_words <= 8 or (n_words <= 3 and not spec.kinds)
+    return (bool(_ELLIPTIC_START.match(q)) and n_words <= 8) or (n_words <= 3 and not spec.kinds)
 
 
 def standalone_question(question: str, history: Sequence[Message]) -> str:
@@ -71,6 +71,6 @@ def standalone_question(question: str, history: Sequence[Message]) -> str:
                     break
         if found is not None:
             prep = "d’" if noun[:1].lower() in "aeiouyéèêàh" else "de "
-            return f"{base[: found.start()]}{prep}{noun}{base[found.end():]} ?"
+            return f"{base[: found.start()]}{prep}{noun}{base[found.end() :]} ?"
     rest = re.sub(r"^\s*(?:et|pour|quid)\s+", "", new, flags=re.I)
     return f"{base} — {rest} ?"

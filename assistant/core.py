@@ -7,6 +7,7 @@ Streamlit cache / HTTP API share one instance across threads.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import unicodedata
@@ -107,7 +108,9 @@ class Assistant:
         if self._chain is None:
             with self._init_lock:
                 if self._chain is None:
-                    self._chain = build_chain(self.retriever, Reader(self._idf, known=self._known, text_of=self._bulletin_text))
+                    self._chain = build_chain(
+                        self.retriever, Reader(self._idf, known=self._known, text_of=self._bulletin_text)
+                    )
         return self._chain
 
     def _bulletin_text(self, bulletin_id: str) -> str | None:
@@ -133,7 +136,9 @@ class Assistant:
         """Add/update bulletins from files or folders; see :func:`assistant.ingest.ingest_paths`."""
         paths = list(paths)
         if not paths:
-            raise InvalidQuestionError("Aucun chemin à indexer.", hint="Donnez un dossier ou des fichiers de bulletins.")
+            raise InvalidQuestionError(
+                "Aucun chemin à indexer.", hint="Donnez un dossier ou des fichiers de bulletins."
+            )
         with self._write_lock:
             if reindex:
                 self._reopen_for_reindex()
@@ -165,10 +170,8 @@ class Assistant:
             raw.client = make_client(path=None if s.chroma_url else s.chroma_dir, url=s.chroma_url)
             raw.name = s.collection
             for n in (s.collection, f"{s.collection}-bulletins"):
-                try:
+                with contextlib.suppress(Exception):
                     raw.client.delete_collection(n)
-                except Exception:
-                    pass
             self._store = None
             store = self.store
         store.reset(self.embedder.dimension)
@@ -176,7 +179,9 @@ class Assistant:
         self._retriever = None
         self._chain = None
 
-    def ensure_corpus(self, on_progress: ProgressFn | None = None, *, show_progress: bool = False) -> IngestReport | None:
+    def ensure_corpus(
+        self, on_progress: ProgressFn | None = None, *, show_progress: bool = False
+    ) -> IngestReport | None:
         """Ingest the bundled ``corpus/`` into an empty store (first use)."""
         if self._ensured:
             return None
@@ -248,7 +253,7 @@ def _history(history: HistoryLike, limit: int) -> list[Message]:
         turns = [h if isinstance(h, Message) else Message.model_validate(h) for h in history]
     except (ValidationError, TypeError) as exc:
         raise InvalidQuestionError(
-            "Historique invalide : chaque tour doit être {\"role\": \"user\"|\"assistant\", \"content\": texte}.",
+            'Historique invalide : chaque tour doit être {"role": "user"|"assistant", "content": texte}.',
             hint=str(exc).splitlines()[0],
         ) from None
     return [Message(role=t.role, content=t.content[: limit * 4]) for t in turns[-20:]]

@@ -89,7 +89,9 @@ def decode(raw: bytes, path: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BulletinError(
-            path, f"encodage non UTF-8 (octet invalide en position {exc.start})", hint="Réenregistrez le fichier en UTF-8."
+            path,
+            f"encodage non UTF-8 (octet invalide en position {exc.start})",
+            hint="Réenregistrez le fichier en UTF-8.",
         ) from None
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _CONTROL_RE.sub(" ", text)
@@ -183,7 +185,11 @@ def _html_text(html: str) -> tuple[str, dict[str, object]]:
             continue  # only leaf blocks, so nothing is said twice
         line = " ".join(el.get_text(" ", strip=True).split())
         if el.name == "tr":
-            line = "| " + " | ".join(" ".join(c.get_text(" ", strip=True).split()) for c in el.find_all(["td", "th"])) + " |"
+            line = (
+                "| "
+                + " | ".join(" ".join(c.get_text(" ", strip=True).split()) for c in el.find_all(["td", "th"]))
+                + " |"
+            )
         if line:
             blocks.append(line)
     if not blocks:
@@ -249,9 +255,10 @@ def date_from_text(text: str) -> date | None:
 
 def date_from_name(name: str) -> date | None:
     """Date in a file name: ``2025-06-12`` or ``2025-10`` (first of the month)."""
-    m = None
-    for m in _FILENAME_DATE_RE.finditer(Path(name).name):
-        pass
+    found = list(_FILENAME_DATE_RE.finditer(Path(name).name))
+    if not found:
+        return None
+    m = found[-1]  # the last date in the name is the bulletin's own
     if not m:
         return None
     try:

@@ -7,6 +7,7 @@ or "latest" preference applies).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -47,7 +48,9 @@ _LATEST_RE = re.compile(
     r"\bdernier|\bderniere|\bplus recent|\bactuel|\baujourd'hui|\ba ce jour|\bdesormais|\bmaintenant"
     r"|\ben ce moment|\bpresent\b|\bmise a jour|\bdate la plus recente"
 )
-_TARGET_RE = re.compile(r"\batteindre\b|\bobjectif|\bvis(?:e|er|ent|ee)\b|\bcible|\bd'ici\b|\bhorizon|\bambition|\bprevu|\bprevoi|\battendu")
+_TARGET_RE = re.compile(
+    r"\batteindre\b|\bobjectif|\bvis(?:e|er|ent|ee)\b|\bcible|\bd'ici\b|\bhorizon|\bambition|\bprevu|\bprevoi|\battendu"
+)
 _NOUN_RE = re.compile(
     r"\b(?:combien|nombre|part|proportion|pourcentage|taux|quantite|effectif)\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')"
     r"(?:(?:nouveaux|nouvelles|nouveau|nouvelle)\s+)?([a-z][a-z\-]+)"
@@ -57,22 +60,113 @@ _PERIOD_WORDS_RE = re.compile(
     r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)?\s*(?:19|20)\d\d\b"
 )
 _YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b")
+_MONTH_YEAR_RE = re.compile(
+    r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b"
+)
 _END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+((?:19|20)\d\d)\b")
 
 # Words of the question that say what is asked, not what about: never matched.
 QUESTION_WORDS = frozenset(
-    """combien quel quelle quels quelles nombre quand annee date part taux pourcentage proportion valeur chiffre
-    chiffres selon dernier derniere bilan actuellement actuel aujourd hui est sont ete etait ont a y il elle ce cette
-    donc alors exactement environ precisement quelque niveau cadre volume montant combien cout coute duree delai
-    recent recente plus moins ensemble au aux sur dans via aupres d l jour mois an ans semaines""".split()
+    [
+        "combien",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "nombre",
+        "quand",
+        "annee",
+        "date",
+        "part",
+        "taux",
+        "pourcentage",
+        "proportion",
+        "valeur",
+        "chiffre",
+        "chiffres",
+        "selon",
+        "dernier",
+        "derniere",
+        "bilan",
+        "actuellement",
+        "actuel",
+        "aujourd",
+        "hui",
+        "est",
+        "sont",
+        "ete",
+        "etait",
+        "ont",
+        "a",
+        "y",
+        "il",
+        "elle",
+        "ce",
+        "cette",
+        "donc",
+        "alors",
+        "exactement",
+        "environ",
+        "precisement",
+        "quelque",
+        "niveau",
+        "cadre",
+        "volume",
+        "montant",
+        "combien",
+        "cout",
+        "coute",
+        "duree",
+        "delai",
+        "recent",
+        "recente",
+        "plus",
+        "moins",
+        "ensemble",
+        "au",
+        "aux",
+        "sur",
+        "dans",
+        "via",
+        "aupres",
+        "d",
+        "l",
+        "jour",
+        "mois",
+        "an",
+        "ans",
+        "semaines",
+    ]
 )
 
 
 # "combien de temps / d'euros / de jours": a unit, not a counted thing.
 UNIT_WORDS = frozenset(
-    """temps fois euros euro jours jour heures heure minutes minute semaines semaine mois ans annees annee
-    points point pourcent millions million milliards milliard""".split()
+    [
+        "temps",
+        "fois",
+        "euros",
+        "euro",
+        "jours",
+        "jour",
+        "heures",
+        "heure",
+        "minutes",
+        "minute",
+        "semaines",
+        "semaine",
+        "mois",
+        "ans",
+        "annees",
+        "annee",
+        "points",
+        "point",
+        "pourcent",
+        "millions",
+        "million",
+        "milliards",
+        "milliard",
+    ]
 )
 
 
@@ -151,7 +245,9 @@ def analyse(question: str) -> QuestionSpec:
         )
     )
     numbers = tuple(
-        float(n.replace(",", ".").replace(" ", "")) for n in re.findall(r"\b\d+(?:[ ,]\d+)*\b", f) if not _YEAR_RE.fullmatch(n)
+        float(n.replace(",", ".").replace(" ", ""))
+        for n in re.findall(r"\b\d+(?:[ ,]\d+)*\b", f)
+        if not _YEAR_RE.fullmatch(n)
     )
     date_cue = None
     if kinds and kinds[0] is K.DATE:
@@ -159,7 +255,9 @@ def analyse(question: str) -> QuestionSpec:
         cue = re.search(r"\b(jusqu|depuis|d'ici|a partir)\b", f)
         date_cue = cue.group(1) if cue else None
     qualifiers = _qualifiers(without_periods, noun_word)
-    modifiers = tuple((h, m) for h, m in noun_modifiers(without_periods) if h in set(qualifiers) | {stem(noun_word or "")})
+    modifiers = tuple(
+        (h, m) for h, m in noun_modifiers(without_periods) if h in set(qualifiers) | {stem(noun_word or "")}
+    )
     return QuestionSpec(
         text=question,
         kinds=tuple(kinds),
@@ -177,7 +275,7 @@ def analyse(question: str) -> QuestionSpec:
     )
 
 
-_LINKS = frozenset("de du des d".split())
+_LINKS = frozenset(["de", "du", "des", "d"])
 
 
 def noun_modifiers(text: str) -> list[tuple[str, str]]:
@@ -198,7 +296,33 @@ def noun_modifiers(text: str) -> list[tuple[str, str]]:
 
 
 # Words after which a question word is a noun (what is asked about), not a verb.
-_NOUN_CUES = frozenset("le la les l un une des du de d au aux chez dans sur pour par en leur leurs son sa ses".split())
+_NOUN_CUES = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "l",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "d",
+        "au",
+        "aux",
+        "chez",
+        "dans",
+        "sur",
+        "pour",
+        "par",
+        "en",
+        "leur",
+        "leurs",
+        "son",
+        "sa",
+        "ses",
+    ]
+)
 
 
 def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
@@ -208,7 +332,7 @@ def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
     """
     tokens = re.findall(r"[a-z0-9]+", folded.replace("'", " "))
     out: list[str] = []
-    for prev, word in zip(tokens, tokens[1:], strict=False):
+    for prev, word in itertools.pairwise(tokens):
         if prev in _NOUN_CUES and word not in STOPWORDS and word not in QUESTION_WORDS and not word.isdigit():
             if noun_word and word == noun_word:
                 continue

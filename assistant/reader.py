@@ -151,8 +151,22 @@ class Reader:
                         if q in weights and not token_match(q, cell_tokens)
                     )
                     cand = self._score(
-                        spec, passage, s.start, sent, fig, weights, total, coverage, dated, period_text, column_rank,
-                        parent=parent, missing=missing, rivals=rivals, figures=figures, absent=absent / total,
+                        spec,
+                        passage,
+                        s.start,
+                        sent,
+                        fig,
+                        weights,
+                        total,
+                        coverage,
+                        dated,
+                        period_text,
+                        column_rank,
+                        parent=parent,
+                        missing=missing,
+                        rivals=rivals,
+                        figures=figures,
+                        absent=absent / total,
                     )
                     if cand is not None:
                         out.append(cand)
@@ -328,8 +342,10 @@ class Reader:
             end=q_end,
         )
         phrase = _figure_phrase(source_text, fig.start - rel, fig.end - rel, fig)
-        lead = f"Au {format_date(best.passage.date)}, selon « {best.passage.title} » : " if best.passage.date else (
-            f"Selon « {best.passage.title} » : "
+        lead = (
+            f"Au {format_date(best.passage.date)}, selon « {best.passage.title} » : "
+            if best.passage.date
+            else (f"Selon « {best.passage.title} » : ")
         )
         text = f"{lead}{phrase} [1]. « {quote} »"
         return Answer(
@@ -337,11 +353,7 @@ class Reader:
             answer=text,
             abstained=False,
             confidence=_confidence(best.score, self.threshold, abstained=False),
-            figures=[
-                FigureOut(
-                    text=fig.text, value=fig.value, unit=fig.unit, kind=fig.kind.value, citation=1
-                )
-            ],
+            figures=[FigureOut(text=fig.text, value=fig.value, unit=fig.unit, kind=fig.kind.value, citation=1)],
             citations=[citation],
         )
 
@@ -589,7 +601,18 @@ def _noun_hit(
 
 
 _GENERIC_PEOPLE = frozenset(
-    "patients patientes personnes beneficiaires usagers individus cas adultes enfants habitants".split()
+    [
+        "patients",
+        "patientes",
+        "personnes",
+        "beneficiaires",
+        "usagers",
+        "individus",
+        "cas",
+        "adultes",
+        "enfants",
+        "habitants",
+    ]
 )
 
 
@@ -639,9 +662,9 @@ def _period_hit(periods: Sequence[Period], sent: str, fig: Figure, bulletin_date
             hit = 1.0
             if p.month:
                 month_name = fold(MONTHS_FR[p.month - 1])
-                if p.end_of_year and ("fin " + str(p.year) in f or "31 decembre " + str(p.year) in f):
-                    hit = 1.2
-                elif month_name + " " + str(p.year) in f:
+                if (
+                    p.end_of_year and ("fin " + str(p.year) in f or "31 decembre " + str(p.year) in f)
+                ) or month_name + " " + str(p.year) in f:
                     hit = 1.2
             best = max(best, hit)
         elif bulletin_date is not None and not years_in & {p.year - 1, p.year + 1}:

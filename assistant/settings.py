@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ class Settings:
     lock_timeout_s: float = 3.0
     api_keys: tuple[str, ...] = field(default_factory=tuple)
 
-    _ENV = {
+    _ENV: ClassVar[dict[str, str]] = {
         "data_dir": "ASSISTANT_DATA_DIR",
         "corpus_dir": "ASSISTANT_CORPUS_DIR",
         "embedding_model": "ASSISTANT_EMBEDDING_MODEL",

@@ -16,6 +16,7 @@ lock file); several processes share a Chroma server through ``HttpClient``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -224,8 +225,7 @@ class ChunkStore:
         if stored != self.model_name or (dimension and stored_dim and stored_dim != dimension):
             raise ModelMismatchError(
                 f"Ce magasin a été construit avec le modèle « {stored} » (dimension {stored_dim}), "
-                f"pas avec « {self.model_name} »"
-                + (f" (dimension {dimension})." if dimension else "."),
+                f"pas avec « {self.model_name} »" + (f" (dimension {dimension})." if dimension else "."),
                 hint="Réindexez avec le nouveau modèle : assistant ingest --reindex corpus/ "
                 "(ou revenez au modèle d'origine via ASSISTANT_EMBEDDING_MODEL).",
             )
@@ -258,10 +258,8 @@ class ChunkStore:
     def reset(self, dimension: int) -> None:
         """Drop everything and start again with the current model (re-index)."""
         for n in (self.name, f"{self.name}-bulletins"):
-            try:
+            with contextlib.suppress(Exception):
                 self.client.delete_collection(n)
-            except Exception:
-                pass
         self._chunks = self.client.create_collection(
             self.name,
             embedding_function=None,
@@ -317,7 +315,9 @@ class ChunkStore:
         docs = [c.text for c in chunks]
         for s in range(0, len(ids), self.batch_size):
             e = s + self.batch_size
-            self._chunks.upsert(ids=ids[s:e], embeddings=vectors[s:e].tolist(), documents=docs[s:e], metadatas=metas[s:e])
+            self._chunks.upsert(
+                ids=ids[s:e], embeddings=vectors[s:e].tolist(), documents=docs[s:e], metadatas=metas[s:e]
+            )
         record = {
             **base,
             "content_hash": bulletin.content_hash,
@@ -345,7 +345,9 @@ class ChunkStore:
             for i, m, d in zip(ids, metas, docs, strict=True):
                 yield i, d or "", m or {}
 
-    def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, str, dict[str, Any], float]]:
+    def query(
+        self, vector: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
         """Nearest chunks: (id, text, metadata, cosine distance)."""
         n = self.count()
         if n == 0:
@@ -360,9 +362,7 @@ class ChunkStore:
             )
         except Exception as exc:
             raise StoreError(f"Requête Chroma impossible : {exc}") from None
-        return list(
-            zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
-        )
+        return list(zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True))
 
     def get_chunks(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
         if not ids:

@@ -44,7 +44,9 @@ def test_gold_accuracy_and_citations(corpus_assistant: Assistant) -> None:
         else:
             got = "abstained" if answer.abstained else [(f.text, f.value) for f in answer.figures]
             cited = [c.source for c in answer.citations]
-            failures.append(f"{item.id} [{item.category}] {item.question!r}: expected {item.expected}, got {got} {cited}")
+            failures.append(
+                f"{item.id} [{item.category}] {item.question!r}: expected {item.expected}, got {got} {cited}"
+            )
     accuracy = correct / len(items)
     report = "\n".join(failures)
     assert not unfaithful, unfaithful

@@ -42,7 +42,9 @@ def test_every_corpus_bulletin_loads_with_title_and_date() -> None:
 
 
 def test_markdown_front_matter_wins_and_body_offsets_are_the_file_body(tmp_path: Path) -> None:
-    raw = "---\ntitle: Un titre\ndate: 2025-03-20\nsource: KPS\nurl: https://example.org/x\n---\n\n# Corps\nTexte 12 %.\n"
+    raw = (
+        "---\ntitle: Un titre\ndate: 2025-03-20\nsource: KPS\nurl: https://example.org/x\n---\n\n# Corps\nTexte 12 %.\n"
+    )
     b = parse_bulletin(raw.encode(), "x/a.md", fmt="md")
     assert (b.title, b.date, b.source, b.url) == ("Un titre", date(2025, 3, 20), "KPS", "https://example.org/x")
     assert b.text == "\n# Corps\nTexte 12 %.\n"
