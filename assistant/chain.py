@@ -6,6 +6,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from .computation import Calculator, plan
 from .conversation import standalone_question
 from .models import Answer, Filters
 from .questions import analyse
@@ -26,7 +27,14 @@ def build_chain(retriever: HybridRetriever, reader: Reader) -> Runnable[dict[str
         return {**state, "passages": [passage_from_document(d) for d in docs]}
 
     def read(state: dict[str, Any]) -> Answer:
-        return reader.answer(state["spec"], state["passages"], question=state["question"])
+        computation = plan(state["standalone"])
+        if computation is not None:
+            filters, k = state.get("filters"), state.get("k")
+            calculator = Calculator(reader, lambda q: retriever.retrieve(q, filters, k))
+            answer = calculator.answer(computation, state["question"], state["spec"])
+        else:
+            answer = reader.answer(state["spec"], state["passages"], question=state["question"])
+        return answer.model_copy(update={"standalone_question": state["standalone"]})
 
     return (
         RunnableLambda(prepare, name="standalone_question")

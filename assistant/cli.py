@@ -103,6 +103,66 @@ def ask(
             typer.echo(f"  - {s.title} ({s.source}) : « {s.quote} »")
 
 
+@app.command("eval")
+def eval_gold(
+    gold: Annotated[Path, typer.Argument(help="Fichier de référence JSONL (voir docs/evaluation.md).")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Indexer ce dossier dans un magasin temporaire neuf d'abord.")
+    ] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Nombre de passages récupérés par question.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Écrire le rapport Markdown (échecs inclus).")] = None,
+    min_accuracy: Annotated[
+        float | None, typer.Option("--min-accuracy", help="Code de sortie 1 si l'exactitude est inférieure (0-1).")
+    ] = None,
+    store: StoreOpt = None,
+    chroma_url: ChromaOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Évalue l'assistant sur un jeu de questions de référence (exactitude, citations, rappel, latence)."""
+    from .evaluation import run_eval
+
+    try:
+        settings = Settings.from_env(data_dir=store, chroma_url=chroma_url)
+        result = run_eval(gold, corpus=corpus, settings=settings, k=k, show_progress=sys.stderr.isatty())
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(result.to_markdown(), encoding="utf-8")
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        typer.echo(result.summary())
+        if report is not None:
+            typer.echo(f"Rapport : {report}")
+    if min_accuracy is not None and result.accuracy < min_accuracy:
+        typer.echo(f"Exactitude {result.accuracy:.1%} < seuil {min_accuracy:.1%}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (127.0.0.1 : cette machine).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port HTTP.")] = 8080,
+    store: StoreOpt = None,
+    chroma_url: ChromaOpt = None,
+    auto_ingest: Annotated[
+        bool, typer.Option("--auto-ingest/--no-auto-ingest", help="Indexer ASSISTANT_CORPUS_DIR si magasin vide.")
+    ] = True,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Journal des requêtes.")] = True,
+) -> None:
+    """Sert l'API HTTP (POST /ask, /ask/batch, /ingest ; GET /stats, /health, /sources/{id} ; doc sur /docs)."""
+    from .http_api import serve as run_api
+
+    try:
+        settings = Settings.from_env(data_dir=store, chroma_url=chroma_url)
+        run_api(settings, host=host, port=port, log_level=log_level, auto_ingest=auto_ingest, access_log=access_log)
+    except AssistantError as exc:
+        _fail(exc)
+
+
 @app.command()
 def stats(store: StoreOpt = None, chroma_url: ChromaOpt = None, as_json: JsonOpt = False) -> None:
     """Décrit le magasin : bulletins, chunks, dates, modèle."""

@@ -10,6 +10,7 @@ the store, even when another process wrote to it.
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 import re
 import threading
@@ -23,6 +24,8 @@ from typing import Any
 import bm25s
 import numpy as np
 import Stemmer
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 # French function words (accent-folded) that carry no topic.
 STOPWORDS = frozenset(

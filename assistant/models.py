@@ -131,6 +131,39 @@ class Citation(_Model):
     end: int
 
 
+class AsOf(_Model):
+    """When the stated figure holds."""
+
+    date: str | None = Field(description="ISO date or partial date ('2024', '2024-12-31'), if known.")
+    label: str = Field(description="French wording, e.g. '31 décembre 2024' or '29 janvier 2026'.")
+    origin: Literal["sentence", "bulletin"] = Field(
+        description="From a period stated next to the figure, or from the bulletin's date."
+    )
+
+
+class Conflict(_Model):
+    """Another bulletin giving a different value for the same indicator and period."""
+
+    figure: FigureOut
+    citation: int
+
+
+class Operand(_Model):
+    figure: FigureOut
+    citation: int
+
+
+class Computation(_Model):
+    """A deterministic calculation over cited figures."""
+
+    operation: Literal["difference", "growth", "ratio", "share", "excluding"]
+    expression: str = Field(description="The formula with the operands' values, e.g. '24000000 - 17000000'.")
+    operands: list[Operand]
+    result: float
+    result_text: str = Field(description="The result written the way the bulletins write figures.")
+    unit: str | None = None
+
+
 class Answer(_Model):
     """The one answer contract used by Python, CLI, HTTP API and UI."""
 
@@ -145,6 +178,12 @@ class Answer(_Model):
         description="When abstaining: the closest passages, offered as 'peut-être utile'.",
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    standalone_question: str | None = Field(
+        default=None, description="The question as understood, completed from the conversation history."
+    )
+    as_of: AsOf | None = None
+    conflicts: list[Conflict] = Field(default_factory=list)
+    computation: Computation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

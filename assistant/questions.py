@@ -283,7 +283,7 @@ def noun_modifiers(text: str) -> list[tuple[str, str]]:
     tokens = re.findall(r"[a-z0-9]+", fold(text).replace("'", " "))
     out: list[tuple[str, str]] = []
     for i, head in enumerate(tokens[:-1]):
-        if head in STOPWORDS or head in QUESTION_WORDS or head.isdigit() or len(head) < 3:
+        if head in STOPWORDS or head in QUESTION_WORDS or head in UNIT_WORDS or head.isdigit() or len(head) < 3:
             continue
         j = i + 1
         if tokens[j] in _LINKS and j + 1 < len(tokens):
@@ -333,6 +333,8 @@ def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
     tokens = re.findall(r"[a-z0-9]+", folded.replace("'", " "))
     out: list[str] = []
     for prev, word in itertools.pairwise(tokens):
+        if word in UNIT_WORDS or (prev in ("de", "d") and word.endswith(("er", "ir", "oir"))):
+            continue  # "combien de temps", "avant de voir": a unit, an infinitive
         if prev in _NOUN_CUES and word not in STOPWORDS and word not in QUESTION_WORDS and not word.isdigit():
             if noun_word and word == noun_word:
                 continue

@@ -19,7 +19,7 @@ from datetime import date
 from .chunking import sentence_spans
 from .figures import Figure, FigureKind, extract_figures
 from .lexical import fold, stem, token_match, tokenize, words
-from .models import Answer, Citation, FigureOut, Passage
+from .models import Answer, AsOf, Citation, Conflict, FigureOut, Passage
 from .questions import Period, QuestionSpec, noun_modifiers
 
 K = FigureKind
@@ -50,6 +50,7 @@ class Candidate:
     local: float
     noun_hit: float
     period_hit: float
+    column: str | None = None  # a table cell's column header ("Fin 2025")
 
 
 IdfFn = Callable[[str], float]
@@ -130,6 +131,7 @@ class Reader:
                     cell_tokens = tokens
                     period_text = sent
                     column_rank = 0.0
+                    head = None
                     if row and header is not None:
                         cells, _, years = header
                         col = sent.count("|", 0, fig.start) - 1
@@ -212,7 +214,7 @@ class Reader:
         if fig.kind not in spec.kinds:
             return False
         # A figure quoted in the question is the premise, not the answer.
-        return not (fig.kind is not K.DATE and any(math.isclose(fig.value, n) for n in spec.numbers))
+        return not (fig.kind is not K.DATE and any(_same_number(fig.value, n) for n in spec.numbers))
 
     def _score(
         self,
@@ -233,6 +235,7 @@ class Reader:
         rivals: Sequence[Figure] = (),
         figures: Sequence[Figure] = (),
         absent: float = 0.0,
+        column: str | None = None,
     ) -> Candidate | None:
         local = _proximity(sent, fig, weights, rivals, parent, figures) / total
         desc = _description(sent, fig, figures or [fig])
@@ -272,6 +275,7 @@ class Reader:
         if coverage < MIN_COVERAGE:
             score -= 0.3
         return Candidate(
+            column=column,
             passage=passage,
             figure=figure_abs(fig, passage.start + sent_offset),
             sent_start=passage.start + sent_offset,
@@ -326,36 +330,134 @@ class Reader:
                 confidence=_confidence(best.score if best else 0.0, self.threshold, abstained=True),
                 suggestions=suggestions(spec, passages),
             )
-        fig = best.figure
-        q_start, q_end = _quote_span(best)
-        source_text = best.passage.text
-        rel = best.passage.start
-        quote = source_text[q_start - rel : q_end - rel]
-        citation = Citation(
-            id=1,
-            source=best.passage.bulletin_id,
-            title=best.passage.title,
-            date=best.passage.date.isoformat() if best.passage.date else None,
-            chunk_id=best.passage.chunk_id,
-            quote=quote,
-            start=q_start,
-            end=q_end,
-        )
-        phrase = _figure_phrase(source_text, fig.start - rel, fig.end - rel, fig)
-        lead = (
-            f"Au {format_date(best.passage.date)}, selon « {best.passage.title} » : "
-            if best.passage.date
-            else (f"Selon « {best.passage.title} » : ")
-        )
-        text = f"{lead}{phrase} [1]. « {quote} »"
+        as_of = as_of_for(best)
+        citations = [citation_for(best, 1)]
+        figures = [figure_out(best.figure, 1)]
+        conflicts: list[Conflict] = []
+        notes: list[str] = []
+        for other in self.conflicting(spec, best, ranked):
+            n = len(citations) + 1
+            citations.append(citation_for(other, n))
+            figures.append(figure_out(other.figure, n))
+            conflicts.append(Conflict(figure=figure_out(other.figure, n), citation=n))
+            when = f" ({format_date(other.passage.date)})" if other.passage.date else ""
+            notes.append(f"« {other.passage.title} »{when} donne {other.figure.text} [{n}]")
+        phrase = figure_phrase(best)
+        title = best.passage.title
+        where = f"selon « {title} »" if len(title) <= 90 else f"selon le bulletin {best.passage.bulletin_id}"
+        lead = f"{_lead(as_of, spec.target)}, {where}" if as_of else where[0].upper() + where[1:]
+        text = f"{lead} : {phrase} [1]. « {citations[0].quote} »"
+        if notes:
+            text += " Attention, les bulletins divergent : " + " ; ".join(notes) + "."
         return Answer(
             question=question or spec.text,
             answer=text,
             abstained=False,
-            confidence=_confidence(best.score, self.threshold, abstained=False),
-            figures=[FigureOut(text=fig.text, value=fig.value, unit=fig.unit, kind=fig.kind.value, citation=1)],
-            citations=[citation],
+            confidence=_confidence(best.score, self.threshold, abstained=False) * (0.7 if conflicts else 1.0),
+            figures=figures,
+            citations=citations,
+            as_of=as_of,
+            conflicts=conflicts,
         )
+
+    def conflicting(self, spec: QuestionSpec, best: Candidate, ranked: Sequence[Candidate]) -> list[Candidate]:
+        """Other bulletins stating another value for the same indicator at the same date."""
+        mine = as_of_for(best)
+        if mine is None or mine.origin != "sentence":
+            return []
+        out: list[Candidate] = []
+        seen = {best.passage.bulletin_id}
+        for c in ranked:
+            if c.passage.bulletin_id in seen or c.score < max(self.threshold, best.score - 0.35):
+                continue
+            if c.figure.value is None or best.figure.value is None or math.isclose(c.figure.value, best.figure.value):
+                continue
+            other = as_of_for(c)
+            if other is None or other.origin != "sentence" or other.date != mine.date:
+                continue
+            if self.same_indicator(best, c) and c.noun_hit >= 0.85:
+                out.append(c)
+                seen.add(c.passage.bulletin_id)
+        return out
+
+
+def figure_out(fig: Figure, citation: int) -> FigureOut:
+    return FigureOut(text=fig.text, value=fig.value, unit=fig.unit, kind=fig.kind.value, citation=citation)
+
+
+def citation_for(c: Candidate, n: int) -> Citation:
+    """The quoted span of a candidate, located in its bulletin."""
+    q_start, q_end = _quote_span(c)
+    rel = c.passage.start
+    return Citation(
+        id=n,
+        source=c.passage.bulletin_id,
+        title=c.passage.title,
+        date=c.passage.date.isoformat() if c.passage.date else None,
+        chunk_id=c.passage.chunk_id,
+        quote=c.passage.text[q_start - rel : q_end - rel],
+        start=q_start,
+        end=q_end,
+    )
+
+
+def figure_phrase(c: Candidate) -> str:
+    rel = c.passage.start
+    return _figure_phrase(c.passage.text, c.figure.start - rel, c.figure.end - rel, c.figure)
+
+
+def as_of_for(c: Candidate) -> AsOf | None:
+    """When the figure holds: a date stated next to it (or its column), else the bulletin's date."""
+    if c.column:
+        col = [f for f in extract_figures(c.column) if f.kind is K.DATE]
+        if col:
+            return AsOf(
+                date=col[0].date_iso,
+                label=col[0].text if not c.column.lower().startswith("fin") else c.column,
+                origin="sentence",
+            )
+    fig = c.figure
+    sent = c.sentence
+    rel = fig.start - c.sent_start
+    best: tuple[float, Figure] | None = None
+    for d in extract_figures(sent):
+        if d.kind is not K.DATE or d.date_iso is None or (d.start <= rel < d.end):
+            continue
+        if _NOT_A_PERIOD.search(fold(sent[max(0, d.start - 28) : d.start]).replace("’", "'")):
+            continue  # "lancé en janvier 2022", "publié le 29 janvier 2026": another event's date
+        dist = rel - d.end if d.end <= rel else (d.start - (rel + len(fig.text))) * 1.5
+        between = sent[min(d.end, rel) : max(d.start, rel)]
+        if dist > 110 or "." in between.strip(". ") or ";" in between:
+            continue
+        if best is None or dist < best[0]:
+            best = (dist, d)
+    if best is not None:
+        d = best[1]
+        label = d.text
+        window = fold(sent[max(0, d.start - 6) : d.start])
+        if "fin" in window and not label.lower().startswith("fin"):
+            label = f"fin {label}"
+        return AsOf(date=d.date_iso, label=label, origin="sentence")
+    if c.passage.date:
+        return AsOf(date=c.passage.date.isoformat(), label=format_date(c.passage.date), origin="bulletin")
+    return None
+
+
+_NOT_A_PERIOD = re.compile(
+    r"(?:depuis|lancement|lance[es]?|creation|cree[es]?|apres|avant|ouverture|entre|publie[es]?|communique"
+    r"|jusqu'?(?:au|a|en)|annonce[es]?|presente[es]?|date[es]? du|a partir)\s+(?:le\s+|la\s+|en\s+|l'|de\s+)?\S*\s*$"
+)
+
+
+def _lead(as_of: AsOf, target: bool) -> str:
+    label = as_of.label
+    if target:
+        return f"Objectif pour {label}"
+    if label[:1].isdigit() and len(as_of.date or "") >= 10:
+        return f"Au {label}"
+    if label.lower().startswith(("fin", "début", "debut", "mi-")):
+        return label[0].upper() + label[1:]
+    return f"En {label}"
 
 
 def _contradicts(spec: QuestionSpec, sent: str) -> bool:
@@ -634,6 +736,11 @@ def _parent(sent: str, prev: Figure | None, fig: Figure) -> Figure | None:
     if len(between) > 160 or not _DONT_RE.search(between.rstrip() + " "):
         return None
     return prev
+
+
+def _same_number(value: float, n: float) -> bool:
+    """"40 millions" in a question is 40 (digits) times a scale word the question analysis drops."""
+    return any(math.isclose(value, n * scale) for scale in (1, 1e3, 1e6, 1e9))
 
 
 def _mentions_numbers(sent: str, fig: Figure, numbers: Sequence[float]) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -99,6 +99,45 @@ def _release(path: Path) -> None:
             _LOCKS[path] = (lock, n - 1)
 
 
+#: What every Chroma 1.x server answers on /api/v2/version, whatever its release
+#: (chroma-core/chroma#4849): with it only the major version can be compared.
+UNVERSIONED_SERVER = "1.0.0"
+
+
+def check_server_version(client: Any, where: str, local: str | None = None) -> str:
+    """Refuse a Chroma server whose major.minor differs from the installed chromadb.
+
+    Client and server are the same pinned ``chromadb`` package; a server from
+    another release may answer the same calls with another storage or API
+    behaviour, so the mismatch is stopped at connect time with a clear message.
+    """
+    if local is None:
+        import chromadb
+
+        local = str(chromadb.__version__)
+    try:
+        server = str(client.get_version())
+    except Exception as exc:
+        raise StoreError(
+            f"Serveur Chroma injoignable ({where}) : {exc}",
+            hint="Vérifiez que le serveur Chroma tourne (chroma run --path DIR --port N).",
+        ) from None
+
+    def major_minor(version: str) -> tuple[str, ...]:
+        return tuple(version.strip().lstrip("v").split(".")[:2])
+
+    same_major = major_minor(server)[:1] == major_minor(local)[:1]
+    if server == UNVERSIONED_SERVER and same_major:
+        return server  # a 1.x server that does not tell its minor version: accepted
+    if major_minor(server) != major_minor(local):
+        raise StoreError(
+            f"Version du serveur Chroma ({server}, {where}) incompatible avec le client chromadb {local}.",
+            hint=f"Client et serveur sont le même paquet, épinglé : lancez le serveur avec chromadb=={local} "
+            "(voir docs/deployment.md).",
+        )
+    return server
+
+
 def make_client(*, path: Path | None = None, url: str | None = None) -> Any:
     """A Chroma client: HTTP when ``url`` is given, else embedded at ``path``."""
     import chromadb
@@ -168,7 +207,9 @@ class ChunkStore:
         lock_timeout: float = 3.0,
     ) -> ChunkStore:
         if url:
-            return cls(make_client(url=url), model_name=model_name, dimension=dimension, name=name, location=url)
+            client = make_client(url=url)
+            check_server_version(client, url)
+            return cls(client, model_name=model_name, dimension=dimension, name=name, location=url)
         assert path is not None
         path.mkdir(parents=True, exist_ok=True)
         _acquire(path, lock_timeout)  # before Chroma touches the files
@@ -327,6 +368,65 @@ class ChunkStore:
         }
         self._docs.upsert(ids=[bulletin.id], embeddings=[[1.0]], documents=[bulletin.text], metadatas=[record])
         self._touch(last_ingest=record["ingested_at"])
+
+    def add_bulletins(self, items: Iterable[tuple[Bulletin, Sequence[Chunk], np.ndarray]]) -> int:
+        """Bulk load: what :meth:`add_bulletin` writes for each, in big batches and with one stamp change.
+
+        Loading 100k synthetic chunks one bulletin at a time spends most of its time in
+        per-call round trips (upsert, record, stamp); here a group of bulletins has its
+        chunks written, then its records (still the commit markers), then the next group.
+        Returns the number of chunks written.
+        """
+        size = self.batch_size
+        group: list[tuple[Bulletin, Sequence[Chunk], np.ndarray]] = []
+        pending = written = 0
+        for item in items:
+            group.append(item)
+            pending += len(item[1])
+            if pending >= size:
+                written += self._write_group(group, size)
+                group, pending = [], 0
+        if group:
+            written += self._write_group(group, size)
+        if written:
+            self._touch(last_ingest=datetime.now(UTC).isoformat(timespec="seconds"))
+        return written
+
+    def _write_group(self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int) -> int:
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        records: list[dict[str, Any]] = []
+        for bulletin, chunks, vecs in group:
+            base = _bulletin_meta(bulletin)
+            ids += [c.id for c in chunks]
+            docs += [c.text for c in chunks]
+            metas += [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
+            vectors.append(np.asarray(vecs, dtype=np.float32))
+            records.append(
+                {**base, "content_hash": bulletin.content_hash, "chunks": len(chunks), "path": bulletin.path,
+                 "ingested_at": now}
+            )  # fmt: skip
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        for s in range(0, len(ids), size):
+            e = s + size
+            self._chunks.upsert(ids=ids[s:e], embeddings=matrix[s:e], documents=docs[s:e], metadatas=metas[s:e])
+        for s in range(0, len(group), size):
+            part = group[s : s + size]
+            self._docs.upsert(
+                ids=[b.id for b, _, _ in part],
+                embeddings=[[1.0]] * len(part),
+                documents=[b.text for b, _, _ in part],
+                metadatas=records[s : s + size],
+            )
+        return len(ids)
+
+    @property
+    def collection(self) -> Any:
+        """The raw Chroma chunk collection (benchmarks query it directly as the latency floor)."""
+        return self._chunks
 
     @property
     def batch_size(self) -> int:

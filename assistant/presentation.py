@@ -1,0 +1,478 @@
+"""Pure helpers that turn :class:`~assistant.models.Answer` objects into safe display text.
+
+The Streamlit chat (``ui/app.py``) only lays things out; everything that decides
+*what* is shown lives here so that it is unit-tested without a browser.
+
+Security rule: every string that comes from a bulletin (titles, quotes, answer
+sentences, file names) goes through :func:`escape_markdown` before it reaches
+``st.markdown`` or any other Markdown-rendering element. Escaping *every* ASCII
+punctuation character with a backslash is what CommonMark guarantees to render
+literally, so no HTML tag, link, image, autolink, LaTeX formula or Streamlit
+directive (``:red[...]``) can be produced by corpus text.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from .errors import AssistantError
+from .models import Answer, Citation, Filters, IngestReport, StoreStats
+
+# --------------------------------------------------------------------------
+# Markdown escaping
+# --------------------------------------------------------------------------
+
+_PUNCT_RE = re.compile("([" + re.escape(string.punctuation) + "])")
+_UNESCAPE_RE = re.compile(r"\\([" + re.escape(string.punctuation) + "])")
+# Line breaks and control characters (not NBSP / narrow NBSP, which French figures use: "150 000").
+_BREAKS_RE = re.compile("[\t\n\v\f\r \x00-\x1f\x7f\x85\u2028\u2029]+")
+
+HighlightStyle = Literal["figure", "quote", "bold"]
+
+
+def escape_markdown(text: str) -> str:
+    """Return ``text`` as one line of Markdown that Streamlit displays literally.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark renders
+    any escaped punctuation as itself), and line breaks / control characters
+    become single spaces so the result can be embedded inside a blockquote, a
+    list item or a ``:color-background[...]`` label without changing its
+    structure. Leading/trailing spaces are kept so that segments concatenate.
+    """
+    return _PUNCT_RE.sub(r"\\\1", _BREAKS_RE.sub(" ", text))
+
+
+def unescape_markdown(markdown: str) -> str:
+    """Undo :func:`escape_markdown` (up to whitespace): for tests and plain-text checks."""
+    return _UNESCAPE_RE.sub(r"\1", markdown)
+
+
+def plain_markdown(text: str) -> str:
+    """Escaped, stripped single line: safe as a whole Markdown body."""
+    return escape_markdown(text).strip()
+
+
+def shorten(text: str, limit: int = 600) -> str:
+    """Cut very long user input for display (a 100 000-char paste must not flood the page)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + f"… ({len(text)} caractères)"
+
+
+# --------------------------------------------------------------------------
+# Highlighting
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of text, either plain or to be highlighted."""
+
+    text: str
+    highlighted: bool = False
+
+
+def _needle_pattern(needle: str) -> str:
+    # Any whitespace (incl. NBSP) inside a figure matches any whitespace: "150 000" vs "150\u202f000".
+    parts = [re.escape(p) for p in needle.split()]
+    body = r"\s+".join(parts)
+    before = r"(?<![\w,.])" if needle[:1].isalnum() else ""
+    after = r"(?![\w])" if needle[-1:].isalnum() else ""
+    return before + body + after
+
+
+def highlight_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, merged ``(start, end)`` spans where any of ``needles`` occurs as a whole figure.
+
+    Whole-figure matching avoids lighting up "24 millions" inside "124 millions".
+    """
+    spans: list[tuple[int, int]] = []
+    for needle in {n.strip() for n in needles if n and n.strip()}:
+        spans.extend(m.span() for m in re.finditer(_needle_pattern(needle), text, flags=re.IGNORECASE))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def split_segments(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
+    """Cut ``text`` into plain/highlighted segments along sorted, non-overlapping ``spans``."""
+    out: list[Segment] = []
+    pos = 0
+    for start, end in spans:
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        if start > pos:
+            out.append(Segment(text[pos:start]))
+        out.append(Segment(text[start:end], True))
+        pos = end
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out
+
+
+def highlight_segments(text: str, needles: Iterable[str]) -> list[Segment]:
+    """Split ``text`` into segments, highlighting every occurrence of the figure texts ``needles``."""
+    return split_segments(text, highlight_spans(text, needles))
+
+
+def _wrap(markdown: str, style: HighlightStyle) -> str:
+    """Highlight an already-escaped, non-blank run; spaces stay outside the markers so ``**`` still applies."""
+    core = markdown.strip()
+    if not core:
+        return markdown
+    lead = markdown[: len(markdown) - len(markdown.lstrip())]
+    trail = markdown[len(markdown.rstrip()) :]
+    if style == "figure":
+        core = f":orange-background[**{core}**]"
+    elif style == "quote":
+        core = f":blue-background[{core}]"
+    else:
+        core = f"**{core}**"
+    return lead + core + trail
+
+
+def segments_markdown(segments: Iterable[Segment], style: HighlightStyle = "figure") -> str:
+    """Escaped Markdown for ``segments``; highlighted ones get ``style``."""
+    return "".join(
+        _wrap(escape_markdown(s.text), style) if s.highlighted else escape_markdown(s.text) for s in segments
+    )
+
+
+def highlight_markdown(text: str, needles: Iterable[str], style: HighlightStyle = "figure") -> str:
+    """``text`` as safe Markdown with each figure in ``needles`` highlighted."""
+    return segments_markdown(highlight_segments(text, needles), style).strip()
+
+
+# --------------------------------------------------------------------------
+# Surrounding paragraph
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """A paragraph of a bulletin with the cited span at ``text[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+    cut_before: bool = False
+    cut_after: bool = False
+
+
+def surrounding_paragraph(text: str, start: int, end: int, *, max_chars: int = 1500) -> Excerpt:
+    """The paragraph(s) of ``text`` containing ``[start, end)``, so staff can check the context.
+
+    Paragraphs are separated by line breaks (bulletins use both single and blank
+    lines). A huge paragraph is cut around the quote at word boundaries, keeping
+    at most about ``max_chars`` characters.
+    """
+    n = len(text)
+    start = min(max(start, 0), n)
+    end = min(max(end, start), n)
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    if p_end == -1:
+        p_end = n
+    cut_before = cut_after = False
+    budget = max(max_chars - (end - start), 0)
+    if p_end - p_start > max_chars:
+        left = budget // 2
+        right = budget - left
+        if start - p_start > left:
+            cut = start - left
+            space = text.find(" ", cut, start)
+            p_start = space + 1 if space != -1 else cut
+            cut_before = True
+        if p_end - end > right:
+            cut = end + right
+            space = text.rfind(" ", end, cut)
+            p_end = space if space != -1 else cut
+            cut_after = True
+    # Trim surrounding whitespace without losing the quote offsets.
+    while p_start < start and text[p_start].isspace():
+        p_start += 1
+    while p_end > end and text[p_end - 1].isspace():
+        p_end -= 1
+    return Excerpt(text[p_start:p_end], start - p_start, end - p_start, cut_before, cut_after)
+
+
+def excerpt_markdown(excerpt: Excerpt, figures: Iterable[str] = ()) -> str:
+    """The paragraph as safe Markdown: the cited passage on a blue background, its figures in orange bold."""
+    t = excerpt.text
+    quote = t[excerpt.start : excerpt.end]
+    parts = [escape_markdown(t[: excerpt.start])]
+    for seg in highlight_segments(quote, figures):
+        parts.append(_wrap(escape_markdown(seg.text), "figure" if seg.highlighted else "quote"))
+    parts.append(escape_markdown(t[excerpt.end :]))
+    body = "".join(parts).strip()
+    if excerpt.cut_before:
+        body = "… " + body
+    if excerpt.cut_after:
+        body += " …"
+    return body
+
+
+# --------------------------------------------------------------------------
+# Answers and citations
+# --------------------------------------------------------------------------
+
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+_KIND_LABELS = {
+    "count": "nombre",
+    "percent": "pourcentage",
+    "money": "montant",
+    "date": "date",
+    "duration": "durée",
+    "other": "valeur",
+}
+
+
+def format_date_fr(value: str | date | None) -> str:
+    """'2026-01-29' -> '29 janvier 2026' (staff read French dates); unknown -> 'date inconnue'."""
+    if value is None or value == "":
+        return "date inconnue"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_datetime_fr(value: str | None) -> str:
+    """ISO timestamp of the last ingest -> '29 novembre 2026 à 05:14 (UTC)'."""
+    if not value:
+        return "jamais"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = " (UTC)" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return f"{format_date_fr(moment.date())} à {moment:%H:%M}{zone}"
+
+
+def figure_texts(answer: Answer, citation_id: int | None = None) -> list[str]:
+    """The verbatim figure texts of the answer (optionally only those backed by one citation)."""
+    return [f.text for f in answer.figures if citation_id is None or f.citation == citation_id]
+
+
+@dataclass(frozen=True, slots=True)
+class FigureCard:
+    """What ``st.metric`` shows: both fields are already escaped Markdown."""
+
+    label: str
+    value: str
+
+
+def figure_cards(answer: Answer, limit: int = 3) -> list[FigureCard]:
+    """The answer's figures, for a prominent display (first figures first, duplicates dropped)."""
+    cards: list[FigureCard] = []
+    seen: set[str] = set()
+    for f in answer.figures:
+        if f.text in seen:
+            continue
+        seen.add(f.text)
+        what = f.unit if f.unit and f.unit != "%" else _KIND_LABELS.get(f.kind, "valeur")
+        cards.append(FigureCard(label=plain_markdown(f"{what} · source [{f.citation}]"), value=plain_markdown(f.text)))
+        if len(cards) == limit:
+            break
+    return cards
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer sentence (with its [n] markers) as safe Markdown, figures in bold."""
+    return highlight_markdown(answer.answer, figure_texts(answer), style="bold")
+
+
+def citation_label(citation: Citation) -> str:
+    """Plain-text source line: '[1] Titre — 29 janvier 2026 — corpus/x.txt'."""
+    return f"[{citation.id}] {citation.title} — {format_date_fr(citation.date)} — {citation.source}"
+
+
+def citation_markdown(citation: Citation) -> str:
+    """The source line as safe Markdown, number and title in bold."""
+    return (
+        f"**\\[{citation.id}\\] {plain_markdown(citation.title)}**  \n"
+        f"{plain_markdown(format_date_fr(citation.date))} · fichier {plain_markdown(citation.source)}"
+    )
+
+
+def quote_markdown(citation: Citation, figures: Iterable[str] = ()) -> str:
+    """The quoted passage as a safe Markdown blockquote with ``figures`` highlighted."""
+    body = highlight_markdown(citation.quote, figures, style="figure")
+    return f"> « {body} »"
+
+
+def confidence_caption(answer: Answer) -> str:
+    """'Confiance 99 % · 0,47 s' (timings come from the answer itself)."""
+    parts = [f"Confiance {round(answer.confidence * 100)} %"]
+    total = answer.timings_ms.get("total_ms")
+    if total is not None:
+        parts.append(f"{total / 1000:.2f} s".replace(".", ","))
+    return plain_markdown(" · ".join(parts))
+
+
+# --------------------------------------------------------------------------
+# Conversation
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    """One exchange as kept in the browser session: the question and either an answer or an error."""
+
+    id: str
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+    hint: str | None = None
+    #: Paragraph around each cited passage, by :func:`citation_key`.
+    contexts: dict[str, Excerpt] = field(default_factory=dict)
+
+
+def citation_key(citation: Citation) -> str:
+    """Identifies a cited span (citation ids restart at 1 for suggestions, so they are not unique)."""
+    return f"{citation.source}:{citation.start}:{citation.end}"
+
+
+def history_from_turns(turns: Iterable[Turn]) -> list[dict[str, str]]:
+    """Previous answered turns as ``ask(history=...)`` expects; failed turns are not context."""
+    history: list[dict[str, str]] = []
+    for t in turns:
+        if t.answer is None:
+            continue
+        history.append({"role": "user", "content": t.question})
+        history.append({"role": "assistant", "content": t.answer.answer})
+    return history
+
+
+def error_parts(exc: BaseException) -> tuple[str, str | None]:
+    """(message, hint) for the error banner; unexpected errors get a generic French text."""
+    if isinstance(exc, AssistantError):
+        return exc.message, exc.hint
+    return (
+        f"Erreur inattendue ({exc.__class__.__name__}).",
+        "Réessayez ; si cela persiste, signalez-le à l'équipe technique.",
+    )
+
+
+def error_markdown(message: str, hint: str | None = None) -> str:
+    """The error banner body: message in bold, then the hint, all escaped."""
+    body = f"**{plain_markdown(message)}**"
+    if hint:
+        body += f"  \n{plain_markdown(hint)}"
+    return body
+
+
+# --------------------------------------------------------------------------
+# Sidebar: stats, filters, ingest
+# --------------------------------------------------------------------------
+
+
+def stats_rows(stats: StoreStats) -> list[tuple[str, str]]:
+    """Label/value pairs describing the corpus (plain text)."""
+    if stats.date_min or stats.date_max:
+        period = f"{format_date_fr(stats.date_min)} → {format_date_fr(stats.date_max)}"
+    else:
+        period = "—"
+    return [
+        ("Bulletins", str(stats.bulletins)),
+        ("Passages indexés", str(stats.chunks)),
+        ("Période", period),
+        ("Dernière indexation", format_datetime_fr(stats.last_ingest)),
+    ]
+
+
+def date_bounds(stats: StoreStats) -> tuple[date | None, date | None]:
+    """The corpus date range as dates (None when unknown)."""
+
+    def parse(v: str | None) -> date | None:
+        try:
+            return date.fromisoformat(v[:10]) if v else None
+        except ValueError:
+            return None
+
+    return parse(stats.date_min), parse(stats.date_max)
+
+
+def build_filters(
+    selected: Sequence[date] | date | None,
+    bounds: tuple[date | None, date | None],
+    sources: Sequence[str] = (),
+) -> Filters | None:
+    """Sidebar choices -> :class:`Filters`, or None when nothing restricts the search.
+
+    A date bound equal to the corpus bound is dropped: filtering on it would
+    only exclude undated bulletins, which the user did not ask for. A half
+    selected range (one date picked so far) filters from that day on.
+    """
+    if isinstance(selected, date):
+        selected = (selected,)
+    picked = list(selected or ())
+    lo, hi = bounds
+    date_from = picked[0] if picked else None
+    date_to = picked[1] if len(picked) > 1 else None
+    if date_from is not None and lo is not None and date_from <= lo:
+        date_from = None
+    if date_to is not None and hi is not None and date_to >= hi:
+        date_to = None
+    filters = Filters(date_from=date_from, date_to=date_to, sources=tuple(sources))
+    return None if filters.empty else filters
+
+
+def progress_state(stage: str, done: int, total: int) -> tuple[float, str]:
+    """An ingest progress callback's arguments -> (fraction for st.progress, French label).
+
+    Embedding dominates the time, so it maps to 0-90 %, writing to 90-100 %.
+    """
+    frac = min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+    if stage == "embedding":
+        return 0.9 * frac, f"Calcul des vecteurs : {done}/{total} passages"
+    if stage == "writing":
+        return 0.9 + 0.1 * frac, f"Enregistrement : {done}/{total} bulletins"
+    return frac, f"{stage} : {done}/{total}"
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """The ingest report in French, one line (plain text)."""
+    text = (
+        f"{len(report.added)} ajouté(s), {len(report.updated)} mis à jour, "
+        f"{len(report.unchanged)} inchangé(s), {len(report.removed)} retiré(s) ; "
+        f"{report.chunks_added} passages ajoutés, {report.chunks_removed} retirés ; "
+        f"{report.seconds:.1f} s"
+    ).replace(".", ",")
+    if report.failed:
+        text += f" ; {len(report.failed)} en échec"
+    return text
+
+
+def ingest_failures(report: IngestReport) -> list[str]:
+    """One plain-text line per unreadable bulletin."""
+    return [f"{f.path} : {f.reason}" for f in report.failed]

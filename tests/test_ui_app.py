@@ -1,0 +1,194 @@
+"""The Streamlit chat driven by Streamlit's AppTest, over the real Assistant and a temp copy of corpus/.
+
+One data dir per module: the first run ingests the corpus (and loads the model);
+the cached Assistant is then shared by every AppTest of the module, exactly as
+it is shared by browser sessions in production.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from assistant.feedback import read_feedback
+from assistant.presentation import unescape_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "ui" / "app.py")
+CORPUS = ROOT / "corpus"
+TIMEOUT = 600  # first run: model load + ingest of the corpus on 2 shared cores
+
+Q_MES = "Combien d'assurés ont activé Mon Espace Santé ?"
+SEED = "corpus/bulletin-mon-espace-sante-2026-01.txt"
+SEED_2025 = "corpus/bulletin-mon-espace-sante-2025-01.txt"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """ASSISTANT_DATA_DIR / ASSISTANT_CORPUS_DIR pointing at temp folders for the whole module."""
+    root = tmp_path_factory.mktemp("ui-app")
+    corpus = root / "src" / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
+    data = root / "data"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ASSISTANT_DATA_DIR", str(data))
+    mp.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    try:
+        yield {"data": data, "corpus": corpus}
+    finally:
+        st.cache_resource.clear()  # on_release closes the store (frees its lock)
+        mp.undo()
+
+
+def run_app(env: dict[str, Path]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    """Everything rendered as Markdown-ish text (main area and sidebar), unescaped for assertions."""
+    parts: list[str] = []
+    for group in (at.markdown, at.caption, at.warning, at.error, at.info, at.success):
+        parts.extend(str(e.value) for e in group)
+    for m in at.metric:
+        parts.extend([str(m.label), str(m.value)])
+    parts.extend(str(c.value) for c in at.code)
+    return unescape_markdown("\n".join(parts))
+
+
+def test_first_launch_ingests_corpus_and_shows_stats(env: dict[str, Path]) -> None:
+    at = run_app(env)
+    assert not at.error
+    sidebar = unescape_markdown("\n".join(str(m.value) for m in at.sidebar.markdown))
+    assert "**Bulletins** : 10" in sidebar
+    assert "**Période** : 31 janvier 2025 → 3 mars 2026" in sidebar
+    assert "Dernière indexation" in sidebar and "jamais" not in sidebar
+    assert sorted(at.multiselect(key="filter_sources").options) == sorted(
+        f"corpus/{f.name}" for f in env["corpus"].iterdir()
+    )
+
+
+def test_answer_shows_figure_sentence_and_sources(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    assert [m.value for m in at.metric][0] == "24 millions"
+    text = page_text(at)
+    assert "**24 millions**" in text  # the answer sentence, figure in bold
+    assert "[1]" in text
+    assert SEED in text
+    assert "29 janvier 2026" in text
+    assert ":orange-background[**24 millions**]" in text  # highlighted figure in the quote
+    assert any(e.label.startswith("Lire le paragraphe") for e in at.expander)
+    # Copy block: the answer and its citations as plain text.
+    assert at.code and SEED in at.code[0].value and at.code[0].value.startswith("Au 29 janvier 2026")
+    assert not at.warning and not at.error
+
+
+def test_follow_up_uses_history(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    ask(at, "Et en janvier 2025 ?")
+    assert [m.value for m in at.metric] == ["24 millions", "17 millions"]
+    assert len(at.chat_message) == 4
+    assert SEED_2025 in page_text(at)
+
+
+def test_abstention_looks_different(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), "Combien de kinésithérapeutes alimentent le DMP ?")
+    assert not at.metric
+    assert len(at.warning) == 1
+    assert "Je ne trouve pas ce chiffre dans les bulletins" in at.warning[0].value
+    text = page_text(at)
+    assert "**Peut-être utile :**" in text
+    assert "corpus/bulletin-pharmacies-dmp-2025-04.html" in text
+
+
+def test_new_conversation_clears_chat(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    assert len(at.chat_message) == 2
+    at.button(key="new_conversation").click().run()
+    assert not at.exception
+    assert len(at.chat_message) == 0
+    assert not at.metric
+    ask(at, Q_MES)
+    assert len(at.chat_message) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "La question est vide."),
+        ("   \n\t ", "La question est vide."),
+        ("x" * 100_000, "La question est trop longue (100000 caractères, limite 2000)."),
+    ],
+    ids=["empty", "blank", "100k"],
+)
+def test_bad_input_shows_error_not_traceback(env: dict[str, Path], question: str, message: str) -> None:
+    at = ask(run_app(env), question)
+    assert len(at.error) == 1
+    body = unescape_markdown(at.error[0].value)
+    assert message in body
+    assert "\n" in body  # the hint is shown under the message
+    assert "Traceback" not in page_text(at)
+    # A failed question does not poison the conversation: the next one is answered.
+    ask(at, Q_MES)
+    assert [m.value for m in at.metric] == ["24 millions"]
+
+
+def test_thumbs_up_and_comment_written_to_feedback_file(env: dict[str, Path]) -> None:
+    path = env["data"] / "feedback.jsonl"
+    before = len(read_feedback(path))
+    at = ask(run_app(env), Q_MES)
+    at.feedback[0].set_value(1).run()
+    assert not at.exception
+    assert "Merci, avis enregistré." in page_text(at)
+    records = read_feedback(path)
+    assert len(records) == before + 1
+    rec = records[-1]
+    assert rec["verdict"] == "up"
+    assert rec["question"] == Q_MES
+    assert rec["answer"]["citations"][0]["source"] == SEED
+    assert rec["comment"] == ""
+    # Optional comment, sent afterwards, is a second record for the same turn.
+    at.text_input(key=f"comment_{rec['turn_id']}").input("Parfait, merci").run()
+    at.button(key=f"send_comment_{rec['turn_id']}").click().run()
+    assert not at.exception
+    last = read_feedback(path)[-1]
+    assert (last["turn_id"], last["verdict"], last["comment"]) == (rec["turn_id"], "up", "Parfait, merci")
+
+
+def test_source_filter_restricts_answers(env: dict[str, Path]) -> None:
+    at = run_app(env)
+    at.multiselect(key="filter_sources").select(SEED_2025).run()
+    ask(at, Q_MES)
+    text = page_text(at)
+    assert SEED not in text.replace(SEED_2025, "")
+    if at.metric:  # answered from the only allowed bulletin
+        assert at.metric[0].value == "17 millions"
+
+
+def test_reindex_adds_new_bulletin(env: dict[str, Path]) -> None:
+    (env["corpus"] / "bulletin-nouveau-2026-04.txt").write_text(
+        "Hôpitaux : 1 234 lits ouverts\n\nPublié le 2 avril 2026\n\n"
+        "Le ministère annonce que 1 234 lits supplémentaires ont été ouverts en mars 2026.\n",
+        encoding="utf-8",
+    )
+    at = run_app(env)
+    at.button(key="reindex").click().run()
+    assert not at.exception
+    assert at.sidebar.success, page_text(at)
+    assert unescape_markdown(at.sidebar.success[0].value).startswith("1 ajouté(s), 0 mis à jour, 10 inchangé(s)")
+    sidebar = unescape_markdown("\n".join(str(m.value) for m in at.sidebar.markdown))
+    assert "**Bulletins** : 11" in sidebar
+    assert "**Période** : 31 janvier 2025 → 2 avril 2026" in sidebar

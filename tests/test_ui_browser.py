@@ -1,0 +1,237 @@
+"""The Streamlit chat in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Starts ``streamlit run ui/app.py`` on a free loopback port over a temp copy of
+corpus/ plus a hostile bulletin, then checks an answer end to end and that
+bulletin text full of HTML/Markdown tricks renders inert.
+Never downloads a browser: Playwright only drives the system Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FIRST_ANSWER_TIMEOUT_MS = 600_000  # model load + first ingest on 2 shared cores
+ANSWER_TIMEOUT_MS = 120_000
+
+SEED = "corpus/bulletin-mon-espace-sante-2026-01.txt"
+HOSTILE_NAME = "bulletin-alerte-grippe-aviaire-2026-02.txt"
+HOSTILE_PAYLOAD = (
+    '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
+    "![x](http://127.0.0.1:9/leak) [clic](javascript:window.__pwned=3)"
+)
+HOSTILE_BULLETIN = (
+    "Alerte grippe aviaire <script>window.__pwned=4</script> : les tests se multiplient\n\n"
+    "Publié le 2 février 2026\n\n"
+    f"Alerte : 42 % des tests de grippe aviaire réalisés en élevage sont positifs {HOSTILE_PAYLOAD} "
+    "selon le laboratoire national de référence.\n\n"
+    "Les éleveurs sont invités à signaler tout cas suspect ![y](http://127.0.0.1:9/leak2).\n"
+)
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian chromium missing: apt-get install -y chromium chromium-driver", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    started: float  # time.monotonic() at launch
+    log: Path
+    timings: dict[str, float]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``streamlit run ui/app.py`` on a free loopback port, over temp data and corpus; always stopped."""
+    root = tmp_path_factory.mktemp("ui-browser")
+    corpus = root / "src" / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
+    (corpus / HOSTILE_NAME).write_text(HOSTILE_BULLETIN, encoding="utf-8")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(root / "data"),
+        "ASSISTANT_CORPUS_DIR": str(corpus),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "ui/app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    log = root / "streamlit.log"
+    with log.open("wb") as out:
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(f"{url}/_stcore/health", proc, log)
+        srv = Server(url=url, port=port, started=started, log=log, timings={})
+        srv.timings["launch_to_http_s"] = round(time.monotonic() - started, 2)
+        yield srv
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "ui-timings.json").write_text(json.dumps(srv.timings, indent=2) + "\n", encoding="utf-8")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    """A fresh browser session that records every request it makes."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    pg = context.new_page()
+    pg.requests = []  # type: ignore[attr-defined]
+    pg.on("request", lambda req: pg.requests.append(req.url))  # type: ignore[attr-defined]
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def ask(page: Any, server: Server, question: str, figure: str) -> float:
+    """Open the app, ask ``question``; returns seconds from Enter to the figure being shown."""
+    page.goto(server.url, wait_until="domcontentloaded")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    box.fill(question)
+    t0 = time.monotonic()
+    box.press("Enter")
+    page.get_by_test_id("stMetricValue").filter(has_text=figure).first.wait_for(
+        state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS
+    )
+    latency = time.monotonic() - t0
+    # The reply is drawn top to bottom; the copy expander and thumbs come last.
+    page.get_by_text("Copier la réponse et ses sources").first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_test_id("stFeedback").first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    assert page.get_by_test_id("stException").count() == 0
+    return latency
+
+
+def expand_all(page: Any) -> None:
+    for summary in page.locator('[data-testid="stExpander"] summary').all():
+        summary.click()
+    page.wait_for_timeout(500)
+
+
+def test_answer_in_browser(page: Any, server: Server) -> None:
+    latency = ask(page, server, "Combien d'assurés ont activé Mon Espace Santé ?", "24 millions")
+    first = "launch_to_first_answer_s" not in server.timings
+    if first:
+        server.timings["launch_to_first_answer_s"] = round(time.monotonic() - server.started, 2)
+    server.timings["browser_answer_latency_s"] = round(latency, 2)
+    expand_all(page)
+    body = page.inner_text("body")
+    assert "24 millions" in body
+    title_line = (CORPUS / Path(SEED).name).read_text(encoding="utf-8").splitlines()[0]
+    assert title_line[:120] in body  # the source title (long first line, shown truncated)
+    assert SEED in body
+    assert "29 janvier 2026" in body
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "ui-answer.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    print(f"\nUI timings: {server.timings}; screenshot: {shot}")
+
+
+def test_hostile_bulletin_renders_inert(page: Any, server: Server) -> None:
+    latency = ask(page, server, "Quel pourcentage des tests de grippe aviaire sont positifs ?", "42 %")
+    server.timings.setdefault("launch_to_first_answer_s", round(time.monotonic() - server.started, 2))
+    server.timings["hostile_answer_latency_s"] = round(latency, 2)
+    expand_all(page)  # paragraph and copy block rendered too
+    page.wait_for_timeout(1500)  # let any (unwanted) image load / handler fire
+    body = page.inner_text("body")
+    assert HOSTILE_NAME in body  # the answer does cite the hostile bulletin
+    # Shown literally, as text.
+    assert "<script>window.__pwned=1</script>" in body
+    assert "![x](http://127.0.0.1:9/leak)" in body
+    assert "[clic](javascript:window.__pwned=3)" in body
+    dom = page.evaluate(
+        """() => ({
+            pwned: typeof window.__pwned,
+            scripts: Array.from(document.scripts).filter(s => (s.textContent || '').includes('__pwned')).length,
+            onerror: document.querySelectorAll('[onerror]').length,
+            imgs: Array.from(document.images).filter(
+                i => i.getAttribute('src') === 'x' || (i.getAttribute('src') || '').includes('127.0.0.1:9/')).length,
+            links: Array.from(document.querySelectorAll('a[href]')).filter(
+                a => /^\\s*javascript:/i.test(a.getAttribute('href')) || a.href.includes('127.0.0.1:9/')).length,
+        })"""
+    )
+    assert dom == {"pwned": "undefined", "scripts": 0, "onerror": 0, "imgs": 0, "links": 0}
+    leaks = [u for u in page.requests if urlsplit(u).hostname == "127.0.0.1" and urlsplit(u).port == 9]
+    assert not leaks
+    outside = [u for u in page.requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+               and urlsplit(u).netloc != f"127.0.0.1:{server.port}"]  # fmt: skip
+    assert not outside, outside
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)

@@ -1,0 +1,365 @@
+"""Streamlit chat for staff: French questions about figures in the bulletins, answered with citations.
+
+Run with ``streamlit run ui/app.py``. Configuration comes from the ``ASSISTANT_*``
+environment variables (see :mod:`assistant.settings`), e.g. ``ASSISTANT_DATA_DIR``
+and ``ASSISTANT_CORPUS_DIR``.
+
+This file only lays things out. Answering is :class:`assistant.Assistant`'s job;
+formatting, escaping and feedback records live in :mod:`assistant.presentation`
+and :mod:`assistant.feedback` (unit-tested). Every corpus-derived string shown
+with a Markdown element goes through ``presentation`` escaping first: bulletins
+are data, never markup.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from assistant import Assistant
+from assistant import presentation as p
+from assistant.errors import AssistantError
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, record_feedback, verdict_from_thumbs
+from assistant.models import Answer, Citation, Filters
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant.ui")
+
+ABSTAIN_TEXT = "Je ne trouve pas ce chiffre dans les bulletins."
+
+
+# --------------------------------------------------------------------------
+# Shared resources and session state
+# --------------------------------------------------------------------------
+
+
+def _release(assistant: Assistant) -> None:
+    """Free the store lock when Streamlit drops the cached assistant."""
+    assistant.close()
+
+
+@st.cache_resource(show_spinner="Ouverture de l'index des bulletins…", on_release=_release)
+def get_assistant(config_key: str, _settings: Settings) -> Assistant:
+    """One thread-safe Assistant per configuration, shared by every browser session.
+
+    ``config_key`` (the settings' repr) keys the cache so that a process serving
+    another data dir (e.g. tests) never reuses the wrong store.
+    """
+    return Assistant(settings=_settings)
+
+
+def _init_state() -> None:
+    st.session_state.setdefault("turns", [])
+    st.session_state.setdefault("ingest_message", None)
+    st.session_state.setdefault("feedback_saved", {})
+    st.session_state.setdefault("feedback_errors", {})
+
+
+def _turns() -> list[p.Turn]:
+    turns: list[p.Turn] = st.session_state["turns"]
+    return turns
+
+
+def _new_conversation() -> None:
+    """Forget the chat history (and per-answer widgets) of this browser session only."""
+    st.session_state["turns"] = []
+    st.session_state["feedback_saved"] = {}
+    st.session_state["feedback_errors"] = {}
+
+
+def _show_error(exc: BaseException) -> None:
+    """An error banner with message and hint: never a traceback in front of staff."""
+    if not isinstance(exc, AssistantError):
+        log.exception("unexpected error in the UI", exc_info=exc)
+    message, hint = p.error_parts(exc)
+    st.error(p.error_markdown(message, hint), icon="⚠️")
+
+
+# --------------------------------------------------------------------------
+# First launch: ingest an empty store with a visible progress bar
+# --------------------------------------------------------------------------
+
+
+def prepare(assistant: Assistant, settings: Settings) -> bool:
+    """Index the bundled corpus into an empty store and load the model; False if impossible."""
+    try:
+        if assistant.stats().bulletins == 0 and settings.corpus_dir.is_dir():
+            with st.status("Première indexation des bulletins…", expanded=True) as status:
+                bar = st.progress(0.0, text="Chargement du modèle…")
+
+                def on_progress(stage: str, done: int, total: int) -> None:
+                    fraction, label = p.progress_state(stage, done, total)
+                    bar.progress(fraction, text=p.plain_markdown(label))
+
+                report = assistant.ensure_corpus(on_progress=on_progress)
+                label = p.ingest_summary(report) if report else "index déjà prêt"
+                status.update(label=p.plain_markdown(f"Bulletins indexés : {label}"), state="complete", expanded=False)
+        else:
+            assistant.ensure_corpus()
+        if not assistant.embedder.loaded:
+            with st.spinner("Chargement du modèle…"):
+                _ = assistant.embedder.dimension
+    except Exception as exc:  # the edge: any failure becomes a banner
+        _show_error(exc)
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Sidebar: new conversation, corpus stats, filters, re-index
+# --------------------------------------------------------------------------
+
+
+def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
+    """Draw the sidebar and return the filters chosen there."""
+    filters: Filters | None = None
+    with st.sidebar:
+        st.button("Nouvelle conversation", key="new_conversation", on_click=_new_conversation, width="stretch")
+        st.header("Corpus")
+        try:
+            stats = assistant.stats()
+        except Exception as exc:
+            _show_error(exc)
+            return None
+        for label, value in p.stats_rows(stats):
+            st.markdown(f"**{p.plain_markdown(label)}** : {p.plain_markdown(value)}")
+
+        st.header("Filtres")
+        lo, hi = p.date_bounds(stats)
+        selected = None
+        if lo is not None and hi is not None:
+            selected = st.date_input(
+                "Date des bulletins",
+                value=(lo, hi),
+                min_value=lo,
+                max_value=hi,
+                format="DD/MM/YYYY",
+                key=f"filter_dates_{lo}_{hi}",
+            )
+        sources = st.multiselect(
+            "Bulletins", options=stats.sources, key="filter_sources", placeholder="Tous les bulletins"
+        )
+        filters = p.build_filters(selected, (lo, hi), sources)
+        if filters is not None:
+            st.caption("Les réponses sont limitées aux bulletins sélectionnés.")
+
+        st.header("Indexation")
+        st.caption(f"Dossier : {p.plain_markdown(str(settings.corpus_dir))}")
+        prune = st.checkbox("Retirer les bulletins supprimés du dossier", key="reindex_prune")
+        if st.button("Ré-indexer le dossier", key="reindex", width="stretch"):
+            reindex(assistant, settings.corpus_dir, prune=prune)
+        _show_ingest_message()
+    return filters
+
+
+def reindex(assistant: Assistant, corpus_dir: Path, *, prune: bool) -> None:
+    """Ingest new/changed files of the corpus folder, then rerun so stats and filters refresh."""
+    with st.status("Indexation du dossier…", expanded=True) as status:
+        bar = st.progress(0.0, text="Recherche des bulletins nouveaux ou modifiés…")
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            fraction, label = p.progress_state(stage, done, total)
+            bar.progress(fraction, text=p.plain_markdown(label))
+
+        try:
+            report = assistant.ingest([corpus_dir], prune=prune, on_progress=on_progress)
+        except Exception as exc:
+            if not isinstance(exc, AssistantError):
+                log.exception("re-index failed")
+            status.update(label="Indexation impossible", state="error")
+            st.session_state["ingest_message"] = ("error", *p.error_parts(exc), [])
+            return
+        status.update(label="Indexation terminée", state="complete", expanded=False)
+    st.session_state["ingest_message"] = ("ok", p.ingest_summary(report), None, p.ingest_failures(report))
+    st.rerun()
+
+
+def _show_ingest_message() -> None:
+    message = st.session_state.get("ingest_message")
+    if not message:
+        return
+    kind, text, hint, failures = message
+    if kind == "error":
+        st.error(p.error_markdown(text, hint))
+        return
+    st.success(p.plain_markdown(text))
+    for line in failures:
+        st.warning(p.plain_markdown(line))
+
+
+# --------------------------------------------------------------------------
+# Conversation
+# --------------------------------------------------------------------------
+
+
+def _contexts(assistant: Assistant, answer: Answer) -> dict[str, p.Excerpt]:
+    """Paragraphs around each cited passage, fetched once when the answer arrives (not on every rerun)."""
+    out: dict[str, p.Excerpt] = {}
+    for c in [*answer.citations, *answer.suggestions]:
+        try:
+            bulletin = assistant.bulletin(c.source)
+        except AssistantError:
+            continue
+        if bulletin is not None:
+            out[p.citation_key(c)] = p.surrounding_paragraph(bulletin.text, c.start, c.end)
+    return out
+
+
+def answer_turn(assistant: Assistant, question: str, filters: Filters | None) -> p.Turn:
+    """Ask with the previous turns as history; errors become part of the turn, not exceptions."""
+    turn = p.Turn(id=uuid.uuid4().hex, question=question)
+    try:
+        turn.answer = assistant.ask(question, history=p.history_from_turns(_turns()), filters=filters)
+        turn.contexts = _contexts(assistant, turn.answer)
+    except Exception as exc:
+        if not isinstance(exc, AssistantError):
+            log.exception("ask failed")
+        turn.error, turn.hint = p.error_parts(exc)
+    return turn
+
+
+def _source_block(turn: p.Turn, c: Citation, figures: list[str]) -> None:
+    with st.container(border=True):
+        st.markdown(p.citation_markdown(c))
+        st.markdown(p.quote_markdown(c, figures))
+        with st.expander(f"Lire le paragraphe \\[{c.id}\\]"):
+            excerpt = turn.contexts.get(p.citation_key(c))
+            if excerpt is None:
+                st.caption("Bulletin introuvable dans l'index (retiré depuis la réponse ?).")
+            else:
+                st.markdown(p.excerpt_markdown(excerpt, figures))
+
+
+def render_answer(turn: p.Turn, answer: Answer) -> None:
+    cards = p.figure_cards(answer)
+    if cards:
+        for col, card in zip(st.columns(len(cards)), cards, strict=True):
+            col.metric(card.label, card.value)
+    st.markdown(p.answer_markdown(answer))
+    st.caption(p.confidence_caption(answer))
+    st.markdown("**Sources**")
+    for c in answer.citations:
+        _source_block(turn, c, p.figure_texts(answer, c.id) or p.figure_texts(answer))
+
+
+def render_abstention(turn: p.Turn, answer: Answer) -> None:
+    st.warning(
+        f"**{ABSTAIN_TEXT}**  \nAucun passage indexé ne donne ce chiffre : reformulez, ou vérifiez les filtres.",
+        icon="🔎",
+    )
+    if answer.answer.strip() and answer.answer.strip() != ABSTAIN_TEXT:
+        st.caption(p.plain_markdown(answer.answer))
+    if answer.suggestions:
+        st.markdown("**Peut-être utile :**")
+        for c in answer.suggestions:
+            _source_block(turn, c, [])
+
+
+def _on_feedback(turn_id: str, path: str) -> None:
+    """st.feedback callback: append the verdict (with the comment typed so far) to the JSONL file."""
+    verdict = verdict_from_thumbs(st.session_state.get(f"fb_{turn_id}"))
+    _save_feedback(turn_id, path, verdict)
+
+
+def _on_comment(turn_id: str, path: str) -> None:
+    verdict = st.session_state["feedback_saved"].get(turn_id)
+    _save_feedback(turn_id, path, verdict)
+
+
+def _save_feedback(turn_id: str, path: str, verdict: str | None) -> None:
+    turn = next((t for t in _turns() if t.id == turn_id), None)
+    if turn is None or turn.answer is None or verdict not in ("up", "down"):
+        return
+    comment = st.session_state.get(f"comment_{turn_id}", "")
+    try:
+        record_feedback(path, turn.question, turn.answer, verdict, comment, turn_id=turn_id)  # type: ignore[arg-type]
+    except FeedbackError as exc:
+        st.session_state["feedback_errors"][turn_id] = (exc.message, exc.hint)
+        return
+    st.session_state["feedback_errors"].pop(turn_id, None)
+    st.session_state["feedback_saved"][turn_id] = verdict
+
+
+def render_feedback(turn: p.Turn, feedback_path: Path) -> None:
+    st.feedback("thumbs", key=f"fb_{turn.id}", on_change=_on_feedback, args=(turn.id, str(feedback_path)))
+    error = st.session_state["feedback_errors"].get(turn.id)
+    if error:
+        st.error(p.error_markdown(*error))
+    if turn.id in st.session_state["feedback_saved"]:
+        st.caption("Merci, avis enregistré.")
+        st.text_input(
+            "Commentaire (facultatif)",
+            key=f"comment_{turn.id}",
+            max_chars=MAX_COMMENT_CHARS,
+            placeholder="Qu'est-ce qui manque ou est faux ?",
+        )
+        st.button(
+            "Envoyer le commentaire",
+            key=f"send_comment_{turn.id}",
+            on_click=_on_comment,
+            args=(turn.id, str(feedback_path)),
+        )
+
+
+def render_reply(turn: p.Turn, feedback_path: Path) -> None:
+    """The assistant's side of one turn: answer, abstention or error banner."""
+    if turn.answer is None:
+        st.error(p.error_markdown(turn.error or "Erreur inconnue.", turn.hint), icon="⚠️")
+        return
+    if turn.answer.abstained:
+        render_abstention(turn, turn.answer)
+    else:
+        render_answer(turn, turn.answer)
+    with st.expander("Copier la réponse et ses sources"):
+        st.code(turn.answer.to_text(), language=None, wrap_lines=True)
+    render_feedback(turn, feedback_path)
+
+
+def render_turn(turn: p.Turn, feedback_path: Path) -> None:
+    with st.chat_message("user"):
+        st.markdown(p.plain_markdown(p.shorten(turn.question)))
+    with st.chat_message("assistant"):
+        render_reply(turn, feedback_path)
+
+
+# --------------------------------------------------------------------------
+# Page
+# --------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.set_page_config(page_title="Chiffres des bulletins", page_icon="📊")
+    _init_state()
+    st.title("Chiffres des bulletins santé")
+    st.caption("Posez une question en français : chaque chiffre est donné avec le passage du bulletin qui le contient.")
+    try:
+        settings = Settings.from_env()
+        assistant = get_assistant(repr(settings), settings)
+    except Exception as exc:
+        _show_error(exc)
+        st.stop()
+    if not prepare(assistant, settings):
+        st.stop()
+    filters = sidebar(assistant, settings)
+
+    for turn in _turns():
+        render_turn(turn, settings.feedback_path)
+
+    question = st.chat_input("Posez une question sur un chiffre des bulletins…", key="question")
+    if question is None:
+        if not _turns():
+            st.info("Exemple : « Combien d'assurés ont activé Mon Espace Santé ? »", icon="💬")
+        return
+    with st.chat_message("user"):
+        st.markdown(p.plain_markdown(p.shorten(question)))
+    with st.chat_message("assistant"):
+        with st.spinner("Recherche dans les bulletins…"):
+            turn = answer_turn(assistant, question, filters)
+        _turns().append(turn)
+        render_reply(turn, settings.feedback_path)
+
+
+main()
