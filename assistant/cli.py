@@ -164,6 +164,56 @@ def serve(
 
 
 @app.command()
+def bench(
+    out: Annotated[Path, typer.Option("--out", help="Dossier des résultats.")] = Path("bench"),
+    quick: Annotated[bool, typer.Option("--quick", help="Petit passage de contrôle (200 et 1 000 chunks).")] = False,
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="Tailles de corpus en chunks, ex. 1000,10000,100000.")
+    ] = None,
+    maximum: Annotated[
+        int, typer.Option("--max", help="Taille maximale admise (1000000 pour ajouter 1M aux tailles par défaut).")
+    ] = 100_000,
+    queries: Annotated[int | None, typer.Option("--queries", help="Questions chronométrées par taille.")] = None,
+    ingest_chunks: Annotated[
+        int | None, typer.Option("--ingest-chunks", help="Chunks du test de débit d'indexation (0 : sauter).")
+    ] = None,
+    encode_upto: Annotated[
+        int | None, typer.Option("--encode-upto", help="Au-delà, vecteurs synthétiques bon marché au lieu du modèle.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Graine du générateur de bulletins.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mesure le débit d'indexation et la latence des questions selon la taille du corpus (bench/)."""
+    from .bench import run_bench
+
+    try:
+        chosen = [int(x.replace("_", "")) for x in sizes.split(",") if x.strip()] if sizes else None
+    except ValueError:
+        typer.echo(f"Erreur : --sizes invalide : {sizes!r}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        result = run_bench(
+            out,
+            sizes=chosen,
+            maximum=maximum,
+            queries=queries,
+            ingest_chunks=ingest_chunks,
+            encode_upto=encode_upto,
+            seed=seed,
+            quick=quick,
+            show_progress=sys.stderr.isatty(),
+        )
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        typer.echo(result.to_markdown())
+        typer.echo(f"Résultats : {out}/results.json, {out}/summary.md, {out}/latency.png, {out}/ingest.png")
+
+
+@app.command()
 def stats(store: StoreOpt = None, chroma_url: ChromaOpt = None, as_json: JsonOpt = False) -> None:
     """Décrit le magasin : bulletins, chunks, dates, modèle."""
     try:

@@ -117,6 +117,7 @@ class Calculator:
         kinds: tuple[FigureKind, ...] | None = None,
         target: bool | None = None,
         latest: bool = False,
+        prefer_bulletin: str | None = None,
     ) -> Candidate | None:
         spec = analyse(question)
         changes: dict[str, object] = {"change": False, "latest": latest or spec.latest}
@@ -130,6 +131,10 @@ class Calculator:
         ranked = self.reader.candidates(spec, self.retrieve(question))
         if target is False:
             ranked = [c for c in ranked if not _is_target(c)]
+        if prefer_bulletin:
+            # An objective is usually reported next to the level it is measured against.
+            same = [c for c in ranked if c.passage.bulletin_id == prefer_bulletin and c.score >= self.reader.threshold]
+            ranked = same or ranked
         best = self.reader.pick(spec, ranked)
         return best if best is not None and best.score >= self.reader.threshold else None
 
@@ -138,8 +143,14 @@ class Calculator:
         if p.operation == "share":
             kinds = (K.COUNT, K.MONEY, K.PERCENT)
         if p.operation == "share":
-            a = self.operand(p.questions[0], kinds=kinds, target=False, latest=True)
             b = self.operand(p.questions[1], kinds=kinds, target=True)
+            a = self.operand(
+                p.questions[0],
+                kinds=kinds,
+                target=False,
+                latest=True,
+                prefer_bulletin=b.passage.bulletin_id if b else None,
+            )
         else:
             a = self.operand(p.questions[0], kinds=kinds)
             b = self.operand(p.questions[1], kinds=kinds)

@@ -98,12 +98,15 @@ def standalone_question(question: str, history: Sequence[Message]) -> str:
         if own and not own & _content_words(base):
             return f"{head} ?"
         return f"{head} — {_topic(base)} ?"
+    if _PREPOSITION.match(new):
+        return f"{base} {new} ?"  # "Et dans les pharmacies ?": narrows the same question
     swapped = _swap_noun(base, new)
     if swapped:
         return swapped
     return f"{base} — {new} ?"
 
 
+_PREPOSITION = re.compile(r"^(?:dans|chez|en|au|aux|à|a|pour|sur|hors|parmi)\b", re.I)
 _FEMININE = re.compile(r"^(?:la|une)\b", re.I)
 _KIND_WORDS = frozenset(
     [

@@ -87,6 +87,9 @@ def figure_correct(item: GoldItem, answer: Answer) -> bool:
         return False
     value = item.expected.get("value")
     texts = {t for t in item.expected.get("texts") or []}
+    computed = answer.computation
+    if computed is not None and value is not None and math.isclose(computed.result, float(value), rel_tol=1e-6):
+        return True
     for fig in answer.figures:
         if value is not None and fig.value is not None and math.isclose(fig.value, float(value), rel_tol=1e-6):
             return True

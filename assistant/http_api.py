@@ -36,8 +36,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .core import Assistant
 from .errors import AssistantError, InvalidQuestionError, MissingPathError
@@ -179,6 +180,10 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+_SIZE_HINT = (
+    f"Au plus {MAX_UPLOAD_FILES} fichiers de ASSISTANT_MAX_FILE_BYTES octets par envoi ; "
+    f"{MAX_ASK_BODY} octets pour /ask, {MAX_BATCH_BODY} pour /ask/batch."
+)
 _HTTP_MESSAGES = {
     404: ("Chemin inconnu.", "La liste des points d'accès est dans /docs."),
     405: ("Méthode non autorisée pour ce chemin.", "La liste des points d'accès est dans /docs."),
@@ -193,19 +198,13 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     type_ = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
     message, hint = _HTTP_MESSAGES.get(exc.status_code, (f"Requête refusée : {exc.detail}", None))
     if exc.status_code == 413:
-        hint = (
-            f"Au plus {MAX_UPLOAD_FILES} fichiers de ASSISTANT_MAX_FILE_BYTES octets par envoi ; "
-            f"{MAX_ASK_BODY} octets pour /ask, {MAX_BATCH_BODY} pour /ask/batch."
-        )
+        type_, hint = "PayloadTooLarge", _SIZE_HINT
     return error_response(exc.status_code, type_, message, hint, getattr(exc, "headers", None))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    fields = [
-        {"loc": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body", "message": str(e.get("msg", ""))}
-        for e in exc.errors()
-    ]
+    fields = [_field_error(e) for e in exc.errors()]
     first = fields[0] if fields else {"loc": "body", "message": "invalide"}
     more = f" (+{len(fields) - 1} autre(s))" if len(fields) > 1 else ""
     return error_response(
@@ -215,6 +214,13 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         "Le schéma attendu est décrit dans /docs.",
         fields=fields[:20],
     )
+
+
+def _field_error(e: dict[str, Any]) -> dict[str, str]:
+    if e.get("type") == "json_invalid":
+        return {"loc": "body", "message": f"JSON invalide ({(e.get('ctx') or {}).get('error', 'illisible')})"}
+    loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+    return {"loc": loc, "message": str(e.get("msg", ""))}
 
 
 async def _on_assistant_error(request: Request, exc: Exception) -> Response:
@@ -237,6 +243,37 @@ def _internal_error(request: Request, exc: BaseException) -> JSONResponse:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return _internal_error(request, exc)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return error_response(
+        413,
+        "PayloadTooLarge",
+        f"Requête trop volumineuse (limite {limit} octets pour ce point d'accès).",
+        _SIZE_HINT,
+    )
+
+
+class _ContentLengthGuard:
+    """Answers 413 with the JSON envelope when Content-Length already exceeds a route's cap.
+
+    The routes' own ``max_body_size`` (Starlette) still counts the bytes of chunked
+    bodies, but it replaces any response to an oversized Content-Length by a
+    plain-text 413; checking the header first keeps the error format uniform.
+    """
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is not None:
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _GuardedRoute(APIRoute):
@@ -528,6 +565,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.route_class = _GuardedRoute
+    app.add_middleware(
+        _ContentLengthGuard, limits={"/ask": MAX_ASK_BODY, "/ask/batch": MAX_BATCH_BODY, "/ingest": upload_body}
+    )
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(AssistantError, _on_assistant_error)

@@ -35,21 +35,30 @@ _BREAKS_RE = re.compile("[\t\n\v\f\r \x00-\x1f\x7f\x85\u2028\u2029]+")
 HighlightStyle = Literal["figure", "quote", "bold"]
 
 
+#: Invisible, zero-width: breaks GFM "literal autolinks" (``http://``, ``www.``, ``a@b.c``), which
+#: Streamlit's renderer finds in plain text nodes *after* backslash escapes have been decoded.
+WORD_JOINER = "\u2060"
+_AUTOLINK_RE = re.compile(r"(?<=:)(?=//)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
+
+
 def escape_markdown(text: str) -> str:
     """Return ``text`` as one line of Markdown that Streamlit displays literally.
 
     Every ASCII punctuation character is backslash-escaped (CommonMark renders
-    any escaped punctuation as itself), and line breaks / control characters
-    become single spaces so the result can be embedded inside a blockquote, a
-    list item or a ``:color-background[...]`` label without changing its
-    structure. Leading/trailing spaces are kept so that segments concatenate.
+    any escaped punctuation as itself), so no HTML, link, image, LaTeX or
+    ``:directive[...]`` can form. Escapes do not stop GFM literal autolinks
+    (matched on the decoded text), so a word joiner is slipped into ``://``,
+    after ``@`` and into ``www.``. Line breaks / control characters become
+    single spaces so the result can sit inside a blockquote, a list item or a
+    ``:color-background[...]`` label. Leading/trailing spaces are kept so that
+    segments concatenate.
     """
-    return _PUNCT_RE.sub(r"\\\1", _BREAKS_RE.sub(" ", text))
+    return _PUNCT_RE.sub(r"\\\1", _AUTOLINK_RE.sub(WORD_JOINER, _BREAKS_RE.sub(" ", text)))
 
 
 def unescape_markdown(markdown: str) -> str:
-    """Undo :func:`escape_markdown` (up to whitespace): for tests and plain-text checks."""
-    return _UNESCAPE_RE.sub(r"\1", markdown)
+    """The text a reader sees for :func:`escape_markdown` output (for tests and plain-text checks)."""
+    return _UNESCAPE_RE.sub(r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def plain_markdown(text: str) -> str:

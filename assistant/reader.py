@@ -169,6 +169,7 @@ class Reader:
                         rivals=rivals,
                         figures=figures,
                         absent=absent / total,
+                        column=head,
                     )
                     if cand is not None:
                         out.append(cand)
@@ -373,12 +374,17 @@ class Reader:
             if c.figure.value is None or best.figure.value is None or math.isclose(c.figure.value, best.figure.value):
                 continue
             other = as_of_for(c)
-            if other is None or other.origin != "sentence" or other.date != mine.date:
+            if other is None or other.origin != "sentence" or not _same_period(other.date, mine.date):
                 continue
             if self.same_indicator(best, c) and c.noun_hit >= 0.85:
                 out.append(c)
                 seen.add(c.passage.bulletin_id)
         return out
+
+
+def _same_period(a: str | None, b: str | None) -> bool:
+    """'2024' and '2024-12-31' name the same period at different precisions."""
+    return a is not None and b is not None and (a.startswith(b) or b.startswith(a))
 
 
 def figure_out(fig: Figure, citation: int) -> FigureOut:
@@ -762,7 +768,8 @@ def _period_hit(periods: Sequence[Period], sent: str, fig: Figure, bulletin_date
     if not periods:
         return 0.0
     years_in = {int(y) for y in _YEAR_IN_TEXT.findall(sent)}
-    f = fold(sent)
+    f = fold(sent).replace("’", "'")
+    years_in |= relative_years(f, bulletin_date)
     best = 0.0
     for p in periods:
         if p.year in years_in:
@@ -782,6 +789,21 @@ def _period_hit(periods: Sequence[Period], sent: str, fig: Figure, bulletin_date
             elif (p.end_of_year or p.month is None) and bulletin_date.year == p.year + 1 and bulletin_date.month <= 3:
                 best = max(best, 0.7)  # an end-of-year bilan published early the next year
     return best
+
+
+def relative_years(folded: str, bulletin_date: date | None) -> set[int]:
+    """Years meant by "l'hiver dernier", "l'an dernier", "cette année" in a bulletin of that date."""
+    if bulletin_date is None:
+        return set()
+    y = bulletin_date.year
+    out: set[int] = set()
+    if re.search(r"\bl'hiver dernier\b", folded):
+        out |= {y - 1, y} if bulletin_date.month >= 4 else {y - 2, y - 1}
+    if re.search(r"\bl'(?:an|annee) (?:dernier|derniere|passee?)\b", folded):
+        out.add(y - 1)
+    if re.search(r"\bcette annee\b|\bcet hiver\b", folded):
+        out.add(y)
+    return out
 
 
 _CHANGE_CTX = re.compile(

@@ -32,7 +32,7 @@ class Settings:
     device: str = "cpu"
     chroma_url: str | None = None
     collection: str = "bulletins"
-    top_k: int = 10
+    top_k: int = 12
     chunk_tokens: int = 160
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

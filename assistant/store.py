@@ -405,10 +405,8 @@ class ChunkStore:
             docs += [c.text for c in chunks]
             metas += [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
             vectors.append(np.asarray(vecs, dtype=np.float32))
-            records.append(
-                {**base, "content_hash": bulletin.content_hash, "chunks": len(chunks), "path": bulletin.path,
-                 "ingested_at": now}
-            )  # fmt: skip
+            record = {"content_hash": bulletin.content_hash, "chunks": len(chunks), "path": bulletin.path}
+            records.append({**base, **record, "ingested_at": now})
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         for s in range(0, len(ids), size):
             e = s + size

@@ -41,8 +41,20 @@ def tags(markdown: str) -> set[str]:
     return {m.group(2).lower() for m in TAG_RE.finditer(rendered(markdown))}
 
 
+def text_nodes(markdown: str) -> str:
+    """The decoded text a renderer's plain-text transforms (autolink literals, emoji) get to see."""
+    return html.unescape(re.sub(r"<[^>]*>", "", rendered(markdown))).strip()
+
+
 def visible_text(markdown: str) -> str:
-    return html.unescape(TAG_RE.sub("", re.sub(r"<[^>]*>", "", rendered(markdown)))).strip()
+    return text_nodes(markdown).replace(p.WORD_JOINER, "")
+
+
+# The literal-autolink patterns of GFM (mdast-util-gfm-autolink-literal); JS \w is ASCII-only.
+GFM_AUTOLINK_LITERALS = [
+    re.compile(r"(https?://|www(?=\.))[-.\w]+", re.IGNORECASE | re.ASCII),
+    re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+", re.ASCII),
+]
 
 
 # --------------------------------------------------------------------------
@@ -67,17 +79,26 @@ def test_no_unescaped_markdown_trigger_survives(hostile: str) -> None:
     assert not re.search(r"[!-/:-@\[-`{-~]", stripped)
 
 
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_no_gfm_literal_autolink_can_form(hostile: str) -> None:
+    decoded = text_nodes(p.plain_markdown(hostile))
+    for pattern in GFM_AUTOLINK_LITERALS:
+        assert not pattern.search(decoded), decoded
+
+
 def test_escape_keeps_nbsp_and_collapses_breaks() -> None:
     assert p.escape_markdown("150\u202f000 et 1\u00a0200\n\nfin\r\tici") == "150\u202f000 et 1\u00a0200 fin ici"
     assert p.escape_markdown("a\x00b\u2028c") == "a b c"
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text())
+@given(st.text().map(lambda t: t.replace(p.WORD_JOINER, "")))
 def test_escape_roundtrip_and_inert(text: str) -> None:
     md = p.plain_markdown(text)
     assert p.unescape_markdown(md) == " ".join(re.split(r"[\t\n\v\f\r \x00-\x1f\x7f\x85\u2028\u2029]+", text)).strip()
     assert tags(md) <= {"p"}
+    decoded = text_nodes(md)
+    assert not any(pattern.search(decoded) for pattern in GFM_AUTOLINK_LITERALS)
 
 
 def test_shorten() -> None:
@@ -185,7 +206,7 @@ def test_excerpt_markdown_highlights_quote_and_figure_safely() -> None:
     assert md.startswith("Avant \\<b\\>gras\\<\\/b\\>\\. :blue-background[Alerte \\:]")
     assert ":orange-background[**42 \\%**]" in md
     assert ":blue-background[\\[x\\]\\(javascript\\:1\\) positifs\\.]" in md
-    assert md.endswith("Après \\!\\[i\\]\\(http\\:\\/\\/127\\.0\\.0\\.1\\:9\\/\\)\\.")
+    assert md.endswith("Après \\!\\[i\\]\\(http\\:\u2060\\/\\/127\\.0\\.0\\.1\\:9\\/\\)\\.")
 
 
 # --------------------------------------------------------------------------

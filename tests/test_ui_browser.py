@@ -58,9 +58,7 @@ HOSTILE_BULLETIN = (
 )
 
 if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian chromium missing: apt-get install -y chromium chromium-driver", allow_module_level=True
-    )
+    pytest.skip("Debian chromium missing: apt-get install -y chromium chromium-driver", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -149,7 +147,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, server: Server) -> Iterator[Any]:
     """A fresh browser session that records every request it makes."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    context = browser.new_context(viewport={"width": 1280, "height": 1500}, locale="fr-FR")
     pg = context.new_page()
     pg.requests = []  # type: ignore[attr-defined]
     pg.on("request", lambda req: pg.requests.append(req.url))  # type: ignore[attr-defined]
@@ -190,11 +188,10 @@ def test_answer_in_browser(page: Any, server: Server) -> None:
     if first:
         server.timings["launch_to_first_answer_s"] = round(time.monotonic() - server.started, 2)
     server.timings["browser_answer_latency_s"] = round(latency, 2)
-    expand_all(page)
     body = page.inner_text("body")
     assert "24 millions" in body
     title_line = (CORPUS / Path(SEED).name).read_text(encoding="utf-8").splitlines()[0]
-    assert title_line[:120] in body  # the source title (long first line, shown truncated)
+    assert f"[1] {title_line[:120]}" in body  # the numbered source title (long first line, shown truncated)
     assert SEED in body
     assert "29 janvier 2026" in body
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -210,7 +207,7 @@ def test_hostile_bulletin_renders_inert(page: Any, server: Server) -> None:
     server.timings["hostile_answer_latency_s"] = round(latency, 2)
     expand_all(page)  # paragraph and copy block rendered too
     page.wait_for_timeout(1500)  # let any (unwanted) image load / handler fire
-    body = page.inner_text("body")
+    body = page.inner_text("body").replace("\u2060", "")  # word joiners that break autolinks
     assert HOSTILE_NAME in body  # the answer does cite the hostile bulletin
     # Shown literally, as text.
     assert "<script>window.__pwned=1</script>" in body

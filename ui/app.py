@@ -14,7 +14,10 @@ are data, never markup.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -22,8 +25,9 @@ import streamlit as st
 from assistant import Assistant
 from assistant import presentation as p
 from assistant.errors import AssistantError
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, record_feedback, verdict_from_thumbs
-from assistant.models import Answer, Citation, Filters
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, Verdict, record_feedback, verdict_from_thumbs
+from assistant.ingest import ProgressFn
+from assistant.models import Answer, Citation, Filters, IngestReport
 from assistant.settings import Settings
 
 log = logging.getLogger("assistant.ui")
@@ -83,18 +87,60 @@ def _show_error(exc: BaseException) -> None:
 # --------------------------------------------------------------------------
 
 
+@dataclass
+class _Job:
+    """What a worker thread shares with the script thread."""
+
+    progress: tuple[str, int, int] | None = None
+    report: IngestReport | None = None
+    error: BaseException | None = None
+
+
+def run_with_progress(job: Callable[[ProgressFn], IngestReport | None], label: str) -> IngestReport | None:
+    """Run an ingest in a worker thread while this script shows its progress.
+
+    The work must not run in the script thread: if the browser tab is closed or
+    reloaded, Streamlit stops the script at its next ``st`` call, which would
+    abort an ingest half-way. The worker only records progress; this thread draws it.
+    """
+    state = _Job()
+    done = threading.Event()
+
+    def on_progress(stage: str, n: int, total: int) -> None:
+        state.progress = (stage, n, total)
+
+    def work() -> None:
+        try:
+            state.report = job(on_progress)
+        except BaseException as exc:  # re-raised in the script thread below
+            state.error = exc
+        finally:
+            done.set()
+
+    bar = st.progress(0.0, text=p.plain_markdown(label))
+    threading.Thread(target=work, name="assistant-ingest", daemon=True).start()
+    shown: tuple[str, int, int] | None = None
+    while True:
+        finished = done.wait(0.25)
+        if state.progress is not None and state.progress != shown:
+            shown = state.progress
+            fraction, text = p.progress_state(*shown)
+            bar.progress(fraction, text=p.plain_markdown(text))
+        if finished:
+            break
+    if state.error is not None:
+        raise state.error
+    return state.report
+
+
 def prepare(assistant: Assistant, settings: Settings) -> bool:
     """Index the bundled corpus into an empty store and load the model; False if impossible."""
     try:
         if assistant.stats().bulletins == 0 and settings.corpus_dir.is_dir():
             with st.status("Première indexation des bulletins…", expanded=True) as status:
-                bar = st.progress(0.0, text="Chargement du modèle…")
-
-                def on_progress(stage: str, done: int, total: int) -> None:
-                    fraction, label = p.progress_state(stage, done, total)
-                    bar.progress(fraction, text=p.plain_markdown(label))
-
-                report = assistant.ensure_corpus(on_progress=on_progress)
+                report = run_with_progress(
+                    lambda on_progress: assistant.ensure_corpus(on_progress=on_progress), "Chargement du modèle…"
+                )
                 label = p.ingest_summary(report) if report else "index déjà prêt"
                 status.update(label=p.plain_markdown(f"Bulletins indexés : {label}"), state="complete", expanded=False)
         else:
@@ -158,14 +204,11 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
 def reindex(assistant: Assistant, corpus_dir: Path, *, prune: bool) -> None:
     """Ingest new/changed files of the corpus folder, then rerun so stats and filters refresh."""
     with st.status("Indexation du dossier…", expanded=True) as status:
-        bar = st.progress(0.0, text="Recherche des bulletins nouveaux ou modifiés…")
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            fraction, label = p.progress_state(stage, done, total)
-            bar.progress(fraction, text=p.plain_markdown(label))
-
         try:
-            report = assistant.ingest([corpus_dir], prune=prune, on_progress=on_progress)
+            report = run_with_progress(
+                lambda on_progress: assistant.ingest([corpus_dir], prune=prune, on_progress=on_progress),
+                "Recherche des bulletins nouveaux ou modifiés…",
+            )
         except Exception as exc:
             if not isinstance(exc, AssistantError):
                 log.exception("re-index failed")
@@ -173,6 +216,7 @@ def reindex(assistant: Assistant, corpus_dir: Path, *, prune: bool) -> None:
             st.session_state["ingest_message"] = ("error", *p.error_parts(exc), [])
             return
         status.update(label="Indexation terminée", state="complete", expanded=False)
+    assert report is not None
     st.session_state["ingest_message"] = ("ok", p.ingest_summary(report), None, p.ingest_failures(report))
     st.rerun()
 
@@ -265,17 +309,18 @@ def _on_feedback(turn_id: str, path: str) -> None:
 
 
 def _on_comment(turn_id: str, path: str) -> None:
-    verdict = st.session_state["feedback_saved"].get(turn_id)
+    """'Envoyer le commentaire': a second record for the same turn, with the verdict already given."""
+    verdict: Verdict | None = st.session_state["feedback_saved"].get(turn_id)
     _save_feedback(turn_id, path, verdict)
 
 
-def _save_feedback(turn_id: str, path: str, verdict: str | None) -> None:
+def _save_feedback(turn_id: str, path: str, verdict: Verdict | None) -> None:
     turn = next((t for t in _turns() if t.id == turn_id), None)
-    if turn is None or turn.answer is None or verdict not in ("up", "down"):
+    if turn is None or turn.answer is None or verdict is None:
         return
     comment = st.session_state.get(f"comment_{turn_id}", "")
     try:
-        record_feedback(path, turn.question, turn.answer, verdict, comment, turn_id=turn_id)  # type: ignore[arg-type]
+        record_feedback(path, turn.question, turn.answer, verdict, comment, turn_id=turn_id)
     except FeedbackError as exc:
         st.session_state["feedback_errors"][turn_id] = (exc.message, exc.hint)
         return
