@@ -18,6 +18,8 @@ def test_gold_set_shape() -> None:
     assert len(items) >= 40
     assert cats["abstain"] >= 6 and all(not i.answerable for i in items if i.category == "abstain")
     assert cats["latest"] >= 4 and cats["as_of"] >= 4
+    assert cats["follow_up"] >= 8 and cats["time"] >= 6 and cats["conflict"] >= 2 and cats["computation"] >= 6
+    assert all(i.history for i in items if i.category == "follow_up")
     for i in items:
         assert (i.expected is None) == (not i.answerable)
         if i.answerable:
@@ -37,6 +39,13 @@ def test_gold_accuracy_and_citations(corpus_assistant: Assistant) -> None:
             assert bulletin is not None and bulletin.text[c.start : c.end] == c.quote
         if not faithful(answer):
             unfaithful.append(item.id)
+        assert answer.standalone_question, item.id
+        if item.category == "conflict" and not answer.conflicts:
+            failures.append(f"{item.id}: no conflict reported")
+            continue
+        if item.category == "computation" and (answer.computation is None or len(answer.computation.operands) < 2):
+            failures.append(f"{item.id}: no computation with cited operands")
+            continue
         if figure_correct(item, answer):
             correct += 1
             if not citation_correct(item, answer):

@@ -1,0 +1,84 @@
+"""Computations over cited figures, conflicts and "as of" dates, on the real pipeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.computation import format_fr, plan
+from assistant.figures import FigureKind as K
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "unit", "signed", "expected"),
+    [
+        (7_000_000, K.COUNT, "assurés", True, "+7 millions"),
+        (1_500_000, K.COUNT, None, True, "+1,5 million"),
+        (2_700, K.COUNT, "cabines", False, "2\u202f700"),
+        (1.2e9, K.MONEY, "EUR", False, "1,2 Md€"),
+        (310e6, K.MONEY, "EUR", False, "310 M€"),
+        (41.18, K.PERCENT, "%", True, "+41 %"),
+        (-3.45, K.PERCENT, "%", True, "-3,5 %"),
+        (60.0, K.PERCENT, "%", False, "60 %"),
+    ],
+)
+def test_results_are_written_like_the_bulletins(value, kind, unit, signed, expected) -> None:
+    assert format_fr(value, kind, unit, signed=signed) == expected
+
+
+def test_plans() -> None:
+    growth = plan("De combien le nombre d'assurés a-t-il augmenté entre janvier 2025 et janvier 2026 ?")
+    assert growth is not None and growth.operation == "growth" and growth.labels == ("janvier 2025", "janvier 2026")
+    assert plan("Quelle part de l'objectif de 40 millions de carnets activés est atteinte ?").operation == "share"
+    assert plan("Combien de cabines sont installées hors pharmacie ?").operation == "excluding"
+    assert plan("D'ici quand l'objectif de 40 millions doit-il être atteint ?") is None
+    assert plan("Combien d'assurés ont activé Mon Espace Santé ?") is None
+
+
+def test_growth_between_two_bilans_cites_both(corpus_assistant: Assistant) -> None:
+    q = "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté entre janvier 2025 et janvier 2026 ?"
+    answer = corpus_assistant.ask(q)
+    c = answer.computation
+    assert c is not None and c.operation == "growth" and c.result == 7_000_000
+    assert c.result_text == "+7 millions (+41 %)"
+    assert [o.figure.text for o in c.operands] == ["17 millions", "24 millions"]
+    assert {x.source for x in answer.citations} == {
+        "corpus/bulletin-mon-espace-sante-2025-01.txt",
+        "corpus/bulletin-mon-espace-sante-2026-01.txt",
+    }
+    assert "24000000 - 17000000" in c.expression
+    for o in c.operands:  # each operand verbatim in its citation
+        assert o.figure.text in answer.citations[o.citation - 1].quote
+
+
+def test_excluding_and_share(corpus_assistant: Assistant) -> None:
+    hors = corpus_assistant.ask("Combien de cabines de téléconsultation sont installées hors pharmacie ?")
+    assert hors.computation is not None and hors.computation.result == 2700
+    share = corpus_assistant.ask("Quelle part de l'objectif de 40 millions de carnets activés est atteinte ?")
+    assert share.computation is not None and share.computation.result == pytest.approx(60.0)
+
+
+def test_growth_over_one_period_is_refused(corpus_assistant: Assistant) -> None:
+    q = "De combien le nombre de logiciels référencés Ségur a-t-il augmenté entre fin 2025 et fin 2025 ?"
+    answer = corpus_assistant.ask(q)
+    assert answer.abstained and answer.computation is None
+    assert "même période" in answer.answer
+
+
+def test_conflicting_bulletins_are_both_cited(corpus_assistant: Assistant) -> None:
+    answer = corpus_assistant.ask("Combien d'établissements alimentaient le DMP au 31 décembre 2024 ?")
+    assert not answer.abstained and answer.conflicts
+    values = {f.value for f in answer.figures}
+    assert {2900, 3050} <= values
+    assert "divergent" in answer.answer and len(answer.citations) >= 2
+
+
+def test_every_answer_says_as_of_when(corpus_assistant: Assistant) -> None:
+    a = corpus_assistant.ask("Combien d'assurés ont activé Mon Espace Santé ?")
+    assert a.as_of is not None and a.as_of.label == "29 janvier 2026" and a.answer.startswith("Au 29 janvier 2026")
+    b = corpus_assistant.ask("Combien de pharmacies alimentaient le DMP au 31 décembre 2024 ?")
+    assert b.as_of is not None and b.as_of.date == "2024-12-31" and b.as_of.origin == "sentence"
+    c = corpus_assistant.ask(
+        "Combien d'injections antigrippales les pharmaciens ont-ils réalisées pendant l'hiver 2024-2025 ?"
+    )
+    assert c.figures and c.figures[0].value == 5_900_000  # "l'hiver dernier" in a bulletin of October 2025
