@@ -8,6 +8,7 @@ Streamlit cache / HTTP API share one instance across threads.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 import unicodedata
@@ -49,7 +50,7 @@ class Assistant:
             overrides["data_dir"] = Path(store_dir)
         if chroma_url is not None:
             overrides["chroma_url"] = chroma_url
-        self.settings = Settings.from_env(env={}, **{**base.__dict__, **overrides}) if overrides else base
+        self.settings = dataclasses.replace(base, **overrides) if overrides else base
         self.auto_ingest = auto_ingest
         self._embedder = embedder
         self._store = store

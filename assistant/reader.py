@@ -592,12 +592,7 @@ def _description(sent: str, fig: Figure, figures: Sequence[Figure]) -> tuple[int
         return first + 1, second if second != -1 else first + 1
     others = [f for f in figures if f is not fig]
     if fig.noun:
-        end = min(len(sent), fig.end + 90)
-        nxt = [f.start for f in others if f.start >= fig.end]
-        if nxt:
-            end = min(end, min(nxt))
-        m = _AFTER_STOP.search(sent, fig.end, end)
-        return fig.end, m.start() if m else end
+        return _after(sent, fig, others)
     start = max(0, fig.start - 100)
     prev = [f.end for f in others if f.end <= fig.start]
     if prev:
@@ -609,16 +604,21 @@ def _description(sent: str, fig: Figure, figures: Sequence[Figure]) -> tuple[int
     begin = start + cut + 1 if cut != -1 else start
     if not tokenize(_FILLER_RE.sub(" ", sent[begin : fig.start])):
         # ", contre 11 jours pour un rendez-vous en cabinet": the description follows.
-        end = min(len(sent), fig.end + 90)
-        nxt = [f.start for f in others if f.start >= fig.end]
-        if nxt:
-            end = min(end, min(nxt))
-        m = _AFTER_STOP.search(sent, fig.end, end)
-        return fig.end, m.start() if m else end
+        return _after(sent, fig, others)
     return begin, fig.start
 
 
 _FILLER_RE = re.compile(r"\b(?:contre|soit|et|ou|mais|avec|environ|près|plus|moins|quelque|pas|de|d['’])\b", re.I)
+
+
+def _after(sent: str, fig: Figure, others: Sequence[Figure]) -> tuple[int, int]:
+    """What follows a figure, up to a clause break or the next figure."""
+    end = min(len(sent), fig.end + 90)
+    nxt = [f.start for f in others if f.start >= fig.end]
+    if nxt:
+        end = min(end, min(nxt))
+    m = _AFTER_STOP.search(sent, fig.end, end)
+    return fig.end, m.start() if m else end
 
 
 _AFTER_STOP = re.compile(r"[,;:()]|\bet\b|\bdont\b|\btandis\b|\bcontre\b|\bsoit\b")
