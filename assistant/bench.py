@@ -598,6 +598,24 @@ def write_outputs(result: BenchResult, out: Path) -> None:
     plot_ingest(result, out / "ingest.png")
 
 
+def load_results(path: str | Path) -> BenchResult:
+    """A ``results.json`` back as a :class:`BenchResult`, to re-plot or re-summarise without re-running."""
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    raw = d["ingest"]
+    ingest = IngestBench(**{f.name: raw[f.name] for f in dataclasses.fields(IngestBench)}) if raw else None
+    sizes = [SizeBench(**{f.name: s[f.name] for f in dataclasses.fields(SizeBench)}) for s in d["sizes"]]
+    return BenchResult(
+        started=d["started"],
+        machine=d["machine"],
+        config=d["config"],
+        ingest=ingest,
+        sizes=sizes,
+        model_load_s=d["model_load_s"],
+        seconds=d["seconds"],
+        notes=d.get("notes", []),
+    )
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -618,8 +636,16 @@ def plot_latency(result: BenchResult, path: Path) -> None:
         for q, style in ((50, "-"), (95, "--")):
             ys = [s.p(name, q) or float("nan") for s in result.sizes]
             ax.plot(xs, ys, style, marker="o", color=color, label=f"{label} p{q}")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(xs, [_size_label(x) for x in xs])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    lo, hi = ax.get_ylim()
+    few = hi / max(lo, 1e-9) < 30  # narrow range: label every minor tick, else only 2x and 5x
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if few or f"{v:g}"[0] in "25" else ""))
     ax.set_xlabel("corpus size (chunks)")
     ax.set_ylabel("latency per question (ms)")
     ax.set_title("Query latency vs corpus size")
@@ -628,6 +654,13 @@ def plot_latency(result: BenchResult, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _size_label(n: int) -> str:
+    for scale, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= scale and n % (scale // 10) == 0:
+            return f"{n / scale:g}{suffix}"
+    return str(n)
 
 
 def plot_ingest(result: BenchResult, path: Path) -> None:

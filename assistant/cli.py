@@ -156,6 +156,8 @@ def serve(
     """Sert l'API HTTP (POST /ask, /ask/batch, /ingest ; GET /stats, /health, /sources/{id} ; doc sur /docs)."""
     from .http_api import serve as run_api
 
+    if log_level.lower() not in ("critical", "error", "warning", "info", "debug", "trace"):
+        raise typer.BadParameter("debug, info, warning, error ou critical.", param_hint="--log-level")
     try:
         settings = Settings.from_env(data_dir=store, chroma_url=chroma_url)
         run_api(settings, host=host, port=port, log_level=log_level, auto_ingest=auto_ingest, access_log=access_log)

@@ -195,7 +195,11 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.type, exc.message, exc.hint, exc.headers)
-    type_ = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = "HTTP Error"
+    type_ = phrase.title().replace(" ", "").replace("-", "")
     message, hint = _HTTP_MESSAGES.get(exc.status_code, (f"Requête refusée : {exc.detail}", None))
     if exc.status_code == 413:
         type_, hint = "PayloadTooLarge", _SIZE_HINT
@@ -524,16 +528,21 @@ def _ask(assistant: Assistant, item: AskRequest) -> dict[str, Any]:
 
 
 def create_app(
-    assistant: Assistant | None = None, settings: Settings | None = None, *, warm_up: bool = True
+    assistant: Assistant | None = None,
+    settings: Settings | None = None,
+    *,
+    warm_up: bool = True,
+    close_assistant: bool | None = None,
 ) -> FastAPI:
     """The API around one Assistant.
 
     ``assistant`` is passed in by tests and by ``serve``; when omitted one is built
-    from ``settings`` (or the environment) and closed at shutdown. ``settings``
-    governs the API itself (keys, corpus root for uploads); it defaults to the
-    assistant's. ``warm_up`` loads everything at startup (lifespan).
+    from ``settings`` (or the environment). ``settings`` governs the API itself
+    (keys, corpus root for uploads); it defaults to the assistant's. ``warm_up``
+    loads everything at startup; the assistant is closed at shutdown when the app
+    built it, or when ``close_assistant`` says so.
     """
-    owned = assistant is None
+    owned = assistant is None if close_assistant is None else close_assistant
     settings = settings or (assistant.settings if assistant is not None else Settings.from_env())
     a = assistant if assistant is not None else Assistant(settings=settings)
     keys = ApiKeys(settings.api_keys)
@@ -688,6 +697,7 @@ def create_app(
         model_loaded = a.embedder.loaded
         store: dict[str, Any] = {"kind": "http" if a.settings.chroma_url else "embedded", "reachable": False}
         try:
+            a.store.metadata()  # reachable, and follows a collection re-created by another process
             store["chunks"] = a.store.count()
             store["reachable"] = True
         except AssistantError as exc:
@@ -741,18 +751,16 @@ def serve(
             host,
         )
     assistant = Assistant(settings=settings, auto_ingest=auto_ingest)
-    try:
-        uvicorn.run(
-            create_app(assistant, settings),
-            host=host,
-            port=port,
-            log_level=log_level.lower(),
-            access_log=access_log,
-            server_header=False,
-            timeout_graceful_shutdown=10,
-        )
-    finally:
-        assistant.close()
+    # Closed by the app's shutdown: uvicorn re-raises SIGTERM/SIGINT once shut down, so code after run() may not run.
+    uvicorn.run(
+        create_app(assistant, settings, close_assistant=True),
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=access_log,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 __all__ = ["MAX_BATCH", "MAX_UPLOAD_FILES", "ApiKeys", "create_app", "safe_filename", "serve"]

@@ -37,8 +37,19 @@ _PUBLISHED_RE = re.compile(rf"(?:publi[ée]e?|mis[e]? à jour|diffus[ée]e?|paru
 _DATELINE_RE = re.compile(rf"^\s*(?:[A-ZÉ][\w\-]+,\s*(?:le\s+)?)?{_DAY_MONTH_YEAR}\s*[—–:\-]", re.I | re.M)
 _FILENAME_DATE_RE = re.compile(r"((?:19|20)\d\d)[-_.](0[1-9]|1[0-2])(?:[-_.](0[1-9]|[12]\d|3[01]))?(?!\d)")
 
-# Control characters other than tab / newline have no place in a bulletin.
+# Control characters other than tab / newline have no place in a bulletin; lone
+# surrogates cannot even be encoded (Chroma would fail on them).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_UNSAFE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _safe(text: str) -> str:
+    """Parsed text without control characters, same length (offsets stay valid).
+
+    The raw file is cleaned by :func:`decode`, but parsing can create them again:
+    YAML escapes (``title: "a\\0b"`` is a NUL) and HTML references (``&#1;``).
+    """
+    return _UNSAFE_RE.sub(" ", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +136,11 @@ def parse_bulletin(raw: bytes, bulletin_id: str, *, fmt: str = "txt", path: str 
         text, meta = _split_front_matter(text, bulletin_id)
     elif fmt == "html":
         text, meta = _html_text(text)
+    text = _safe(text)
+    meta = {k: _safe(v) if isinstance(v, str) else v for k, v in meta.items()}
     if not text.strip():
         raise BulletinError(bulletin_id, "aucun texte lisible")
-    title = str(meta.get("title") or "").strip() or _first_line(text) or Path(bulletin_id).stem
+    title = _safe(str(meta.get("title") or "")).strip() or _first_line(text) or Path(bulletin_id).stem
     when = _as_date(meta.get("date")) or date_from_text(text) or date_from_name(bulletin_id)
     return Bulletin(
         id=bulletin_id,
@@ -135,8 +148,8 @@ def parse_bulletin(raw: bytes, bulletin_id: str, *, fmt: str = "txt", path: str 
         text=text,
         date=when,
         path=path or bulletin_id,
-        source=str(meta["source"]) if meta.get("source") else None,
-        url=str(meta["url"]) if meta.get("url") else None,
+        source=_safe(str(meta["source"])) if meta.get("source") else None,
+        url=_safe(str(meta["url"])) if meta.get("url") else None,
         content_hash=hashlib.sha256(raw).hexdigest(),
     )
 

@@ -294,25 +294,202 @@ def figure_texts(answer: Answer, citation_id: int | None = None) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class FigureCard:
-    """What ``st.metric`` shows: both fields are already escaped Markdown."""
+    """What ``st.metric`` shows (plus an optional caption under it): every field is already escaped Markdown."""
 
     label: str
     value: str
+    caption: str | None = None
+
+
+_OPERATION_LABELS = {
+    "difference": "écart",
+    "growth": "évolution",
+    "ratio": "rapport",
+    "share": "part",
+    "excluding": "hors exclusion",
+}
+
+_AS_OF_PREFIXED_RE = re.compile(r"^(au|aux|en|à|le|depuis|d['’]ici|avant|après)\b", re.IGNORECASE)
+_AS_OF_DAY_RE = re.compile(r"^(1er|\d{1,2})\s")
+_AS_OF_BOUND_RE = re.compile(r"^(fin|début|mi)\b", re.IGNORECASE)
+
+
+def as_of_text(answer: Answer) -> str | None:
+    """When the stated figure holds, as plain French: 'au 31 décembre 2024', 'à fin 2024', 'en mars 2025'.
+
+    A date taken from the bulletin itself (no period next to the figure) says so:
+    'au 29 janvier 2026 (date du bulletin)'.
+    """
+    as_of = answer.as_of
+    if as_of is None:
+        return None
+    label = " ".join(as_of.label.split()) or (format_date_fr(as_of.date) if as_of.date else "")
+    if not label:
+        return None
+    if _AS_OF_PREFIXED_RE.match(label):
+        text = label
+    elif _AS_OF_DAY_RE.match(label):
+        text = f"au {label}"
+    elif _AS_OF_BOUND_RE.match(label):
+        text = f"à {label}"
+    else:
+        text = f"en {label}"
+    if as_of.origin == "bulletin":
+        text += " (date du bulletin)"
+    return text
+
+
+def _sources_label(ids: Iterable[int]) -> str:
+    unique = list(dict.fromkeys(ids))
+    refs = ", ".join(f"[{i}]" for i in unique)
+    return f"source {refs}" if len(unique) == 1 else f"sources {refs}"
+
+
+def _computation_card(answer: Answer) -> FigureCard | None:
+    comp = answer.computation
+    if comp is None:
+        return None
+    parts = [_OPERATION_LABELS.get(comp.operation, "calcul")]
+    if comp.unit and comp.unit != "%":
+        parts.append(comp.unit)
+    parts.append(_sources_label(o.citation for o in comp.operands))
+    when = as_of_text(answer)
+    return FigureCard(
+        label=plain_markdown(" · ".join(parts)),
+        value=plain_markdown(comp.result_text),
+        caption=plain_markdown(when) if when else None,
+    )
 
 
 def figure_cards(answer: Answer, limit: int = 3) -> list[FigureCard]:
-    """The answer's figures, for a prominent display (first figures first, duplicates dropped)."""
+    """The prominent figures of the answer.
+
+    A computed answer shows its result ('+7 millions (+41 %)'), the operands being
+    listed in the calculation block. Otherwise the answer's figures, first first,
+    duplicates dropped, without the other bulletins' divergent values (those are
+    in the :func:`conflicts_markdown` warning). The "as of" date is the caption of
+    the first card.
+    """
+    card = _computation_card(answer)
+    if card is not None:
+        return [card]
+    conflicting = {(c.figure.text, c.citation) for c in answer.conflicts}
+    when = as_of_text(answer)
     cards: list[FigureCard] = []
     seen: set[str] = set()
     for f in answer.figures:
-        if f.text in seen:
+        if f.text in seen or (f.text, f.citation) in conflicting:
             continue
         seen.add(f.text)
         what = f.unit if f.unit and f.unit != "%" else _KIND_LABELS.get(f.kind, "valeur")
-        cards.append(FigureCard(label=plain_markdown(f"{what} · source [{f.citation}]"), value=plain_markdown(f.text)))
+        caption = plain_markdown(when) if when and not cards else None
+        cards.append(
+            FigureCard(
+                label=plain_markdown(f"{what} · source [{f.citation}]"), value=plain_markdown(f.text), caption=caption
+            )
+        )
         if len(cards) == limit:
             break
     return cards
+
+
+def _same_question(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def understood_question_caption(answer: Answer, typed: str | None = None) -> str | None:
+    """'Question comprise : …' (escaped) when the follow-up was completed from the history, else None.
+
+    ``typed`` is the question as the user wrote it (defaults to ``answer.question``);
+    differences of spacing or case alone do not count.
+    """
+    understood = answer.standalone_question
+    if not understood or not understood.strip():
+        return None
+    if _same_question(understood, typed if typed is not None else answer.question):
+        return None
+    return plain_markdown(f"Question comprise : {shorten(understood)}")
+
+
+def _citation_by_id(answer: Answer) -> dict[int, Citation]:
+    return {c.id: c for c in answer.citations}
+
+
+_MULTIPLIER_WORDS = {"million", "millions", "milliard", "milliards", "millier", "milliers"}
+
+
+def _figure_with_unit(text: str, unit: str | None) -> str:
+    """'2 900' + 'établissements' -> '2 900 établissements'; '17 millions' + 'assurés' -> '17 millions d’assurés'."""
+    if not unit or unit == "%" or unit.casefold() in text.casefold():
+        return text
+    words = text.split()
+    if words and words[-1].casefold() in _MULTIPLIER_WORDS:
+        return f"{text} d’{unit}" if unit[:1].casefold() in "aeiouyhàâéèêîôû" else f"{text} de {unit}"
+    return f"{text} {unit}"
+
+
+def _source_suffix(citation: Citation | None) -> str:
+    """' — « Titre » (31 janvier 2025)' as escaped Markdown, or '' when the citation is missing."""
+    if citation is None:
+        return ""
+    return f" — « {plain_markdown(citation.title)} » ({plain_markdown(format_date_fr(citation.date))})"
+
+
+def conflicts_markdown(answer: Answer) -> str | None:
+    """Body of the 'Les bulletins divergent' warning (escaped Markdown), or None without conflicts.
+
+    First the figure the answer keeps, then one list item per other bulletin's value:
+    figure in bold, its [n] citation, the source's title and date.
+    """
+    if not answer.conflicts:
+        return None
+    sources = _citation_by_id(answer)
+    conflicting = {(c.figure.text, c.citation) for c in answer.conflicts}
+    kept = next((f for f in answer.figures if (f.text, f.citation) not in conflicting), None)
+    lines = ["**Les bulletins divergent**"]
+    if kept is not None:
+        lines.append(
+            f"La réponse retient **{plain_markdown(_figure_with_unit(kept.text, kept.unit))}** \\[{kept.citation}\\]"
+            f"{_source_suffix(sources.get(kept.citation))}, mais d'autres bulletins donnent :"
+        )
+    else:
+        lines.append("Les bulletins donnent des valeurs différentes :")
+    body = "  \n".join(lines) + "\n"
+    for c in answer.conflicts:
+        figure = plain_markdown(_figure_with_unit(c.figure.text, c.figure.unit))
+        body += f"\n- **{figure}** \\[{c.citation}\\]{_source_suffix(sources.get(c.citation))}"
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class ComputationView:
+    """The 'Calcul' block: ``expression`` is raw text for ``st.code``; the other fields are escaped Markdown."""
+
+    heading: str
+    expression: str
+    operands: list[str]
+    result: str
+
+
+def computation_view(answer: Answer) -> ComputationView | None:
+    """How the computed figure was obtained: formula, cited operands, result; None without computation."""
+    comp = answer.computation
+    if comp is None:
+        return None
+    sources = _citation_by_id(answer)
+    operands = [
+        f"\\[{o.citation}\\] **{plain_markdown(_figure_with_unit(o.figure.text, o.figure.unit))}**"
+        f"{_source_suffix(sources.get(o.citation))}"
+        for o in comp.operands
+    ]
+    what = _OPERATION_LABELS.get(comp.operation, "calcul")
+    unit = f" — unité : {comp.unit}" if comp.unit and comp.unit != "%" else ""
+    return ComputationView(
+        heading=f"**Calcul** · {plain_markdown(what)}",
+        expression=comp.expression,
+        operands=operands,
+        result=plain_markdown(f"Résultat : {comp.result_text}{unit}"),
+    )
 
 
 def answer_markdown(answer: Answer) -> str:

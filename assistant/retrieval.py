@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -18,7 +19,7 @@ from pydantic import ConfigDict, PrivateAttr
 from .embeddings import Embedder
 from .lexical import LexicalIndex
 from .models import Filters, Passage
-from .store import ChunkStore, _parse_date, matches
+from .store import ChunkStore, _parse_date, date_num
 
 #: The usual constant of reciprocal rank fusion (Cormack et al., 2009).
 RRF_K = 60
@@ -34,6 +35,12 @@ class LexicalCache:
         self._checked = 0.0
         self._lock = threading.Lock()
         self.builds = 0
+        self._mask_lock = threading.Lock()
+        self._mask_index: LexicalIndex | None = None
+        self._masks: dict[Filters, np.ndarray] = {}
+        self._date_nums = np.zeros(0, dtype=np.int64)
+        self._bulletin_codes = np.zeros(0, dtype=np.int64)
+        self._codes: dict[Any, int] = {}
 
     def current(self) -> LexicalIndex:
         now = time.monotonic()
@@ -53,6 +60,42 @@ class LexicalCache:
 
     def invalidate(self) -> None:
         self._checked = 0.0
+
+    def allowed(self, index: LexicalIndex, filters: Filters) -> np.ndarray:
+        """Rows of ``index`` that ``filters`` let through: ``matches()`` on every row, vectorised.
+
+        A Python loop over every chunk's metadata on each filtered question cost ~75 ms
+        at 10k chunks (linear); the per-row date and bulletin arrays are built once per
+        index, and the masks of recent filters are kept.
+        """
+        with self._mask_lock:
+            if self._mask_index is not index:
+                self._mask_index = index
+                self._masks = {}
+                self._date_nums = np.fromiter(
+                    (int(m.get("date_num") or 0) for m in index.metas), dtype=np.int64, count=len(index.metas)
+                )
+                codes: dict[Any, int] = {}
+                self._bulletin_codes = np.fromiter(
+                    (codes.setdefault(m.get("bulletin_id"), len(codes)) for m in index.metas),
+                    dtype=np.int64,
+                    count=len(index.metas),
+                )
+                self._codes = codes
+            mask = self._masks.get(filters)
+            if mask is None:
+                mask = np.ones(len(index.metas), dtype=bool)
+                if filters.date_from:
+                    mask &= self._date_nums >= date_num(filters.date_from)
+                if filters.date_to:
+                    mask &= (self._date_nums != 0) & (self._date_nums <= date_num(filters.date_to))
+                if filters.sources:
+                    wanted = [self._codes[s] for s in filters.sources if s in self._codes]
+                    mask &= np.isin(self._bulletin_codes, wanted)
+                if len(self._masks) >= 32:
+                    self._masks.pop(next(iter(self._masks)))
+                self._masks[filters] = mask
+            return mask
 
 
 def passage_from(cid: str, text: str, meta: dict[str, Any], **extra: Any) -> Passage:
@@ -106,7 +149,7 @@ class HybridRetriever(BaseRetriever):
         dense = self.store.query(vector, self.depth, filters)
         t2 = time.perf_counter()
         index = self.lexical.current()
-        allowed = None if filters is None or filters.empty else [matches(m, filters) for m in index.metas]
+        allowed = None if filters is None or filters.empty else self.lexical.allowed(index, filters)
         lexical = index.search(query, self.depth, allowed)
         t3 = time.perf_counter()
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -186,6 +188,7 @@ class ChunkStore:
         self.model_name = model_name
         self.location = location
         self._lock_path = lock_path
+        self._texts = _BulletinCache()
         if lock_path is not None:
             _acquire(lock_path, lock_timeout)
         try:
@@ -273,9 +276,23 @@ class ChunkStore:
 
     def metadata(self) -> dict[str, Any]:
         try:
-            return dict(self.client.get_collection(self.name).metadata or {})
+            col = self.client.get_collection(self.name)
         except Exception as exc:
             raise StoreError(f"Magasin Chroma injoignable : {exc}") from None
+        if col.id != self._chunks.id:
+            self._reattach(col)
+        return dict(col.metadata or {})
+
+    def _reattach(self, col: Any) -> None:
+        """Follow collections re-created by another process (``ingest --reindex`` on a shared server).
+
+        Collection handles carry an id: after a re-index elsewhere they name deleted
+        collections and every call would fail until a restart. The stamp check (every
+        0.5 s, lexical index) and a failed query come here and switch to the new ones.
+        """
+        self._check(col.metadata or {}, None)
+        self._chunks = col
+        self._docs = self.client.get_or_create_collection(f"{self.name}-bulletins", embedding_function=None)
 
     @property
     def stamp(self) -> str:
@@ -287,6 +304,7 @@ class ChunkStore:
         meta.update(extra)
         meta["stamp"] = uuid.uuid4().hex
         self._chunks.modify(metadata=meta)
+        self._texts.clear()
 
     def set_dimension(self, dimension: int) -> None:
         meta = self.metadata()
@@ -298,6 +316,7 @@ class ChunkStore:
 
     def reset(self, dimension: int) -> None:
         """Drop everything and start again with the current model (re-index)."""
+        self._texts.clear()
         for n in (self.name, f"{self.name}-bulletins"):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(n)
@@ -323,6 +342,23 @@ class ChunkStore:
         return out
 
     def bulletin(self, bulletin_id: str) -> Bulletin | None:
+        """One bulletin with its full text (what citations point into).
+
+        The reader asks for the same few bulletins many times per question (one Chroma
+        read each, ~1-5 ms): recent ones are kept while the store's stamp does not move.
+        Own writes clear them at once; another process' writes within 0.5 s, as for the
+        lexical index (:class:`~assistant.retrieval.LexicalCache`).
+        """
+        cache = self._texts
+        cache.check(lambda: self.stamp)
+        found = cache.get(bulletin_id)
+        if found is None:
+            found = self._read_bulletin(bulletin_id)
+            if found is not None:
+                cache.put(found)
+        return found
+
+    def _read_bulletin(self, bulletin_id: str) -> Bulletin | None:
         got = self._docs.get(ids=[bulletin_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
@@ -341,6 +377,7 @@ class ChunkStore:
     def delete_bulletin(self, bulletin_id: str) -> int:
         """Remove a bulletin's record first, then its chunks (crash-safe order)."""
         self._docs.delete(ids=[bulletin_id])
+        self._texts.clear()
         existing = self._chunks.get(where={"bulletin_id": bulletin_id}, include=[])["ids"]
         for start in range(0, len(existing), self.batch_size):
             self._chunks.delete(ids=existing[start : start + self.batch_size])
@@ -446,20 +483,27 @@ class ChunkStore:
     def query(
         self, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """Nearest chunks: (id, text, metadata, cosine distance)."""
-        n = self.count()
-        if n == 0:
-            return []
+        """Nearest chunks: (id, text, metadata, cosine distance).
+
+        No ``count()`` first: Chroma counts by scanning (0.5 s at 100k chunks, on every
+        question), and it already returns fewer than ``k`` results from a smaller or
+        empty collection. Only if a server refuses ``k`` above its size is the count asked.
+        """
         where = chroma_where(filters)
+        include = ["documents", "metadatas", "distances"]
         try:
-            res = self._chunks.query(
-                query_embeddings=[vector.tolist()],
-                n_results=min(k, n),
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            )
-        except Exception as exc:
-            raise StoreError(f"Requête Chroma impossible : {exc}") from None
+            res = self._chunks.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=include)
+        except Exception:
+            self.metadata()  # re-attaches if another process re-created the collection (--reindex)
+            n = self.count()
+            if n == 0:
+                return []
+            try:
+                res = self._chunks.query(
+                    query_embeddings=[vector.tolist()], n_results=min(k, n), where=where, include=include
+                )
+            except Exception as exc:
+                raise StoreError(f"Requête Chroma impossible : {exc}") from None
         return list(zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True))
 
     def get_chunks(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -497,6 +541,54 @@ class ChunkStore:
             if len(ids) < _PAGE:
                 return
             offset += len(ids)
+
+
+class _BulletinCache:
+    """Recently read bulletins, valid while the store's stamp is unchanged (checked every ``every_s``)."""
+
+    def __init__(self, *, max_chars: int = 8_000_000, every_s: float = 0.5) -> None:
+        self.max_chars = max_chars
+        self.every_s = every_s
+        self._items: OrderedDict[str, Bulletin] = OrderedDict()
+        self._chars = 0
+        self._stamp: str | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def check(self, stamp: Callable[[], str]) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.every_s:
+            return
+        current = stamp()
+        with self._lock:
+            if current != self._stamp:
+                self._items.clear()
+                self._chars = 0
+                self._stamp = current
+            self._checked = now
+
+    def get(self, bulletin_id: str) -> Bulletin | None:
+        with self._lock:
+            found = self._items.get(bulletin_id)
+            if found is not None:
+                self._items.move_to_end(bulletin_id)
+            return found
+
+    def put(self, bulletin: Bulletin) -> None:
+        with self._lock:
+            if bulletin.id in self._items or len(bulletin.text) > self.max_chars:
+                return
+            self._items[bulletin.id] = bulletin
+            self._chars += len(bulletin.text)
+            while self._chars > self.max_chars:
+                _, old = self._items.popitem(last=False)
+                self._chars -= len(old.text)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._chars = 0
+            self._checked = float("-inf")
 
 
 def _bulletin_meta(b: Bulletin) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """Real server processes for the tests: ``chroma run`` and ``assistant serve``.
 
-Not a conftest (pytest only auto-loads ``conftest.py``): the tests that need these
-fixtures import them, so the other tests never pay for a server.
-Every process is started here, on a free loopback port, and stopped by its own
-handle (terminate, wait, kill on timeout).
+Not a conftest (pytest only auto-loads ``conftest.py``): the modules that need these
+fixtures list it in ``pytest_plugins``, so it is registered once (session fixtures are
+built once) and the other tests never pay for a server. Every process is started
+here, on a free loopback port, and stopped by its own handle (terminate, wait, kill
+on timeout).
+
+PYTEST_DONT_REWRITE: the test modules also import its helpers before pytest registers it.
 """
 
 from __future__ import annotations
@@ -80,8 +83,16 @@ class _Process:
         raise NotImplementedError
 
     def start(self, timeout: float = 120.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting (several can then load in parallel)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, env=self.env())
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=5.0) as client:
             while time.monotonic() < deadline:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from assistant import Assistant
 from assistant.bench import resolve_sizes
 from assistant.cli import app
 from assistant.embeddings import Embedder
 from assistant.figures import extract_figures
 from assistant.loading import parse_bulletin
+from assistant.models import Filters
 from assistant.synthetic import BulletinGenerator, PoolVectors
 
 
@@ -100,3 +103,45 @@ def test_cli_bench_quick_writes_results_and_plots(
     assert "pool vectors" in summary
     for png in ("latency.png", "ingest.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- hot-path fixes keep results identical -------------------------------------------------
+
+
+def test_vectorised_filter_mask_equals_matches(corpus_assistant: Assistant) -> None:
+    from assistant.store import matches
+
+    lexical = corpus_assistant.lexical
+    index = lexical.current()
+    ids = sorted({m["bulletin_id"] for m in index.metas})
+    cases = [
+        Filters(date_from=date(2025, 6, 1)),
+        Filters(date_to=date(2025, 6, 30)),
+        Filters(date_from=date(2025, 3, 1), date_to=date(2025, 12, 31)),
+        Filters(sources=(ids[0], "absent.txt")),
+        Filters(sources=("absent.txt",)),
+        Filters(date_from=date(2026, 1, 1), sources=tuple(ids[:4])),
+    ]
+    for f in cases:
+        assert lexical.allowed(index, f).tolist() == [matches(m, f) for m in index.metas], f
+
+
+def test_store_query_without_count_returns_the_same_rows(corpus_assistant: Assistant) -> None:
+    store = corpus_assistant.store
+    n = store.count()
+    vector = corpus_assistant.embedder.encode_query("Combien d'assurés ont activé Mon Espace Santé ?")
+    for k in (5, n, n + 20):
+        res = store.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, n), include=["documents", "metadatas", "distances"]
+        )
+        old = list(zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True))
+        assert store.query(vector, k) == old
+
+
+def test_query_on_one_thread_gives_the_same_vector(embedder: Embedder) -> None:
+    one = Embedder(query_threads=1)
+    one._model = embedder.model  # same weights, no second load
+    default = Embedder(query_threads=0)
+    default._model = embedder.model
+    q = "Quelle part des assurés a reçu au moins un document en 2025 ?"
+    assert np.allclose(one.encode_query(q), default.encode_query(q), atol=1e-6)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 import pytest
 
 from assistant import Assistant
@@ -28,9 +29,10 @@ from assistant.settings import Settings
 from assistant.store import UNVERSIONED_SERVER, check_server_version
 
 from .conftest import CORPUS
-from .conftest_server import ChromaServer, assistant_command, chroma_server, clean_env
+from .conftest_server import ApiServer, ChromaServer, assistant_command, clean_env
 
-__all__ = ["chroma_server"]  # the imported fixture, used by name below
+#: Fixtures (chroma_server, built_store) registered once for the session, shared by the modules using them.
+pytest_plugins = ["tests.conftest_server"]
 
 HEADLINE = "Combien d'assurés ont activé Mon Espace Santé ?"
 #: Synthetic bulletins: SYNTH_FILES x SYNTH_PARAS chunks (one per short paragraph, ingested with
@@ -120,6 +122,24 @@ def test_unreachable_server_is_a_clear_store_error(tmp_path: Path, embedder: Emb
 # --------------------------------------------------------------------------
 # Several processes on one server
 # --------------------------------------------------------------------------
+
+
+def test_a_reindex_by_another_client_is_followed(
+    chroma_server: ChromaServer, tmp_path: Path, embedder: Embedder
+) -> None:
+    """``ingest --reindex`` drops and re-creates the collections: other clients must follow, not fail."""
+    s = Settings.from_env(env={}, data_dir=tmp_path, chroma_url=chroma_server.url, collection="reindexed")
+    one = CORPUS / "bulletin-mon-espace-sante-2026-01.txt"
+    with (
+        Assistant(settings=s, embedder=embedder, auto_ingest=False) as reader,
+        Assistant(settings=s, embedder=embedder, auto_ingest=False) as other,
+    ):
+        reader.ingest([one])
+        assert reader.ask(HEADLINE).figures[0].value == 24_000_000
+        other.ingest([one], reindex=True)  # its own collection handles, like another process
+        assert reader.ask(HEADLINE).figures[0].value == 24_000_000
+        assert reader.store.count() == other.store.count() > 0
+        assert reader.stats().bulletins == 1
 
 
 @dataclass
@@ -258,3 +278,42 @@ def test_restart_with_large_store_then_query_again(shared_run: SharedRun, chroma
         [*assistant_command(), "stats", "--json"], env=env, capture_output=True, timeout=300, check=False
     )
     assert r.returncode == 0 and json.loads(r.stdout)["chunks"] == count
+
+
+def test_two_api_processes_share_one_store(chroma_server: ChromaServer, tmp_path: Path) -> None:
+    """What the embedded store cannot do: two ``assistant serve`` on one store, one ingests, both answer."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    common = {
+        "ASSISTANT_CHROMA_URL": chroma_server.url,
+        "ASSISTANT_COLLECTION": "two-apis",
+        "ASSISTANT_CORPUS_DIR": str(corpus),
+        "ASSISTANT_API_KEYS": "k-two-apis",
+    }
+    servers = [
+        ApiServer(tmp_path / f"serve-{n}.log", clean_env(**common, ASSISTANT_DATA_DIR=str(tmp_path / f"data-{n}")))
+        for n in ("a", "b")
+    ]
+    for server in servers:
+        server.launch()
+    try:
+        for server in servers:
+            server.wait_ready(timeout=180)
+        a, b = (httpx.Client(base_url=s.url, timeout=120, headers={"X-API-Key": "k-two-apis"}) for s in servers)
+        with a, b:
+            name = "bulletin-mon-espace-sante-2026-01.txt"
+            report = a.post("/ingest", files={"files": (name, (CORPUS / name).read_bytes())}).json()
+            assert report["added"] == [f"corpus/{name}"] and report["chunks_added"] > 0
+            deadline = time.monotonic() + 10
+            while b.get("/stats").json()["chunks"] != report["chunks_added"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.6)  # one stamp check period: B's lexical index follows
+            from_a, from_b = (c.post("/ask", json={"question": HEADLINE}).json() for c in (a, b))
+            assert from_b["figures"][0]["value"] == 24_000_000 and from_b["citations"][0]["source"] == f"corpus/{name}"
+            assert {k: v for k, v in from_a.items() if k != "timings_ms"} == {
+                k: v for k, v in from_b.items() if k != "timings_ms"
+            }
+            assert "24 millions" in b.get(f"/sources/corpus/{name}").json()["text"]
+    finally:
+        for server in servers:
+            server.stop()

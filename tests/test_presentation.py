@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from assistant import presentation as p
 from assistant.errors import InvalidQuestionError
-from assistant.models import Answer, BulletinFailure, Citation, FigureOut, IngestReport, StoreStats
+from assistant.models import Answer, AsOf, BulletinFailure, Citation, FigureOut, IngestReport, StoreStats
 
 HOSTILE = [
     "<script>window.__pwned=1</script>",
@@ -303,6 +303,164 @@ def test_error_parts_and_markdown() -> None:
     md = p.error_markdown(*p.error_parts(exc))
     assert md == "**La question est vide\\.**  \nPosez une question \\<b\\>\\."
     assert p.error_markdown("x") == "**x**"
+
+
+# --------------------------------------------------------------------------
+# Understood question, "as of", conflicts, computation
+# --------------------------------------------------------------------------
+
+MES_2025 = "Mon Espace Santé : 17 millions d’assurés"
+MES_2026 = "Quatre ans après : 24 millions d’assurés"
+
+
+def test_understood_question_only_when_completed() -> None:
+    a = make_answer(
+        question="Et en janvier 2025 ?",
+        standalone_question="Combien d'assurés ont activé Mon Espace Santé en janvier 2025 ?",
+    )
+    caption = p.understood_question_caption(a)
+    assert caption is not None
+    assert p.unescape_markdown(caption) == (
+        "Question comprise : Combien d'assurés ont activé Mon Espace Santé en janvier 2025 ?"
+    )
+    # Same question (modulo spacing/case), or none: nothing to show.
+    assert p.understood_question_caption(make_answer(standalone_question="  combien  ? ")) is None
+    assert p.understood_question_caption(make_answer(standalone_question=None)) is None
+    assert p.understood_question_caption(make_answer(standalone_question="  ")) is None
+    # Compared with what the user typed when given.
+    assert p.understood_question_caption(make_answer(standalone_question="Combien ?"), "Et en 2025 ?") is not None
+
+
+def test_understood_question_is_escaped_and_shortened() -> None:
+    hostile = "Et <script>window.__pwned=1</script> [x](javascript:1) " + "y" * 2000
+    caption = p.understood_question_caption(make_answer(standalone_question=hostile))
+    assert caption is not None
+    assert tags(caption) <= {"p"}
+    assert "<script>" in visible_text(caption)
+    assert caption.endswith(r"caractères\)")
+
+
+@pytest.mark.parametrize(
+    ("label", "origin", "expected"),
+    [
+        ("31 décembre 2024", "sentence", "au 31 décembre 2024"),
+        ("1er mars 2025", "sentence", "au 1er mars 2025"),
+        ("fin 2024", "sentence", "à fin 2024"),
+        ("mars 2025", "sentence", "en mars 2025"),
+        ("2024", "sentence", "en 2024"),
+        ("au 30 juin 2025", "sentence", "au 30 juin 2025"),
+        ("29 janvier 2026", "bulletin", "au 29 janvier 2026 (date du bulletin)"),
+    ],
+)
+def test_as_of_text(label: str, origin: str, expected: str) -> None:
+    a = make_answer(as_of=AsOf(date=None, label=label, origin=origin))  # type: ignore[arg-type]
+    assert p.as_of_text(a) == expected
+
+
+def test_as_of_text_missing_or_blank() -> None:
+    assert p.as_of_text(make_answer()) is None
+    assert p.as_of_text(make_answer(as_of=AsOf(date=None, label=" ", origin="sentence"))) is None
+    assert p.as_of_text(make_answer(as_of=AsOf(date="2024-12-31", label="", origin="sentence"))) == (
+        "au 31 décembre 2024"
+    )
+
+
+def test_as_of_is_the_first_card_caption() -> None:
+    a = make_answer(as_of=AsOf(date="2024-12-31", label="31 décembre 2024", origin="sentence"))
+    cards = p.figure_cards(a)
+    assert [c.caption for c in cards] == ["au 31 décembre 2024", None]
+    assert all(c.caption is None for c in p.figure_cards(make_answer()))
+
+
+def conflict_answer() -> Answer:
+    kept = FigureOut(text="3 050", value=3050, unit="établissements", kind="count", citation=1)
+    other = FigureOut(text="2 900", value=2900, unit="établissements", kind="count", citation=2)
+    return make_answer(
+        answer="Au 31 décembre 2024 : 3 050 établissements [1]. Attention, les bulletins divergent : 2 900 [2].",
+        figures=[kept, other],
+        citations=[
+            make_citation(id=1, title="DMP et télésanté : les chiffres clés", date="2025-02-20"),
+            make_citation(id=2, title="Mon Espace Santé <b>", date="2025-01-31", source="corpus/mes.txt"),
+        ],
+        as_of=AsOf(date="2024-12-31", label="31 décembre 2024", origin="sentence"),
+        conflicts=[{"figure": other, "citation": 2}],
+    )
+
+
+def test_conflicts_markdown_lists_other_bulletins() -> None:
+    md = p.conflicts_markdown(conflict_answer())
+    assert md is not None
+    assert tags(md) <= {"p", "strong", "br", "ul", "li"}, rendered(md)
+    text = p.unescape_markdown(md)
+    assert text.startswith("**Les bulletins divergent**")
+    kept = "La réponse retient **3 050 établissements** [1] — « DMP et télésanté : les chiffres clés » (20 février"
+    assert kept + " 2025)" in text
+    assert text.endswith("\n- **2 900 établissements** [2] — « Mon Espace Santé <b> » (31 janvier 2025)")
+    assert "<b>" in visible_text(md)
+    assert p.conflicts_markdown(make_answer()) is None
+
+
+def test_conflicting_figure_is_not_a_card() -> None:
+    cards = p.figure_cards(conflict_answer())
+    assert [(c.value, c.caption) for c in cards] == [("3 050", "au 31 décembre 2024")]
+
+
+def computation_answer(**kw: object) -> Answer:
+    a = FigureOut(text="17 millions", value=17e6, unit="assurés", kind="count", citation=1)
+    b = FigureOut(text="24 millions", value=24e6, unit="assurés", kind="count", citation=2)
+    base: dict[str, object] = {
+        "answer": "Entre janvier 2025 et janvier 2026, le chiffre passe de 17 millions [1] à 24 millions [2], "
+        "soit +7 millions (+41 %).",
+        "figures": [a, b],
+        "citations": [
+            make_citation(id=1, title=MES_2025, date="2025-01-31"),
+            make_citation(id=2, title=MES_2026, date="2026-01-29"),
+        ],
+        "computation": {
+            "operation": "growth",
+            "expression": "24000000 - 17000000 = 7000000 ; (24000000 - 17000000) / 17000000 × 100 = 41.2 %",
+            "operands": [{"figure": a, "citation": 1}, {"figure": b, "citation": 2}],
+            "result": 7e6,
+            "result_text": "+7 millions (+41 %)",
+            "unit": "assurés",
+        },
+    }
+    return make_answer(**{**base, **kw})
+
+
+def test_computation_result_is_the_prominent_figure() -> None:
+    cards = p.figure_cards(computation_answer())
+    assert [(p.unescape_markdown(c.label), p.unescape_markdown(c.value), c.caption) for c in cards] == [
+        ("évolution · assurés · sources [1], [2]", "+7 millions (+41 %)", None)
+    ]
+
+
+def test_computation_view() -> None:
+    view = p.computation_view(computation_answer())
+    assert view is not None
+    assert p.unescape_markdown(view.heading) == "**Calcul** · évolution"
+    # Raw text for st.code (not Markdown): shown exactly as computed.
+    assert view.expression.startswith("24000000 - 17000000 = 7000000")
+    assert [p.unescape_markdown(line) for line in view.operands] == [
+        f"[1] **17 millions d’assurés** — « {MES_2025} » (31 janvier 2025)",
+        f"[2] **24 millions d’assurés** — « {MES_2026} » (29 janvier 2026)",
+    ]
+    assert p.unescape_markdown(view.result) == "Résultat : +7 millions (+41 %) — unité : assurés"
+    for line in [view.heading, *view.operands, view.result]:
+        assert tags(line) <= {"p", "strong"}, rendered(line)
+    assert p.computation_view(make_answer()) is None
+
+
+def test_computation_share_and_missing_citation() -> None:
+    comp = computation_answer().computation
+    assert comp is not None
+    share = comp.model_copy(update={"operation": "share", "result_text": "62 %", "unit": "%"})
+    a = computation_answer(computation=share.model_dump(), citations=[make_citation(id=1, title="Seul")])
+    view = p.computation_view(a)
+    assert view is not None
+    assert p.unescape_markdown(view.result) == "Résultat : 62 %"
+    assert p.unescape_markdown(view.operands[1]) == "[2] **24 millions d’assurés**"  # no citation 2: no source
+    assert [p.unescape_markdown(c.label) for c in p.figure_cards(a)] == ["part · sources [1], [2]"]
 
 
 # --------------------------------------------------------------------------

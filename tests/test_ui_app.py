@@ -27,6 +27,11 @@ TIMEOUT = 600  # first run: model load + ingest of the corpus on 2 shared cores
 Q_MES = "Combien d'assurés ont activé Mon Espace Santé ?"
 SEED = "corpus/bulletin-mon-espace-sante-2026-01.txt"
 SEED_2025 = "corpus/bulletin-mon-espace-sante-2025-01.txt"
+ANS_2025 = "corpus/bulletin-chiffres-cles-ans-2025-02.md"
+Q_GROWTH = (
+    "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté entre janvier 2025 et janvier 2026 ?"
+)
+Q_DMP = "Combien d'établissements alimentaient le DMP au 31 décembre 2024 ?"
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +125,57 @@ def test_follow_up_uses_history(env: dict[str, Path]) -> None:
     assert [m.value for m in at.metric] == ["24 millions", "17 millions"]
     assert len(at.chat_message) == 4
     assert SEED_2025 in page_text(at)
+
+
+def captions(at: AppTest) -> list[str]:
+    return [unescape_markdown(str(c.value)) for c in at.caption]
+
+
+def test_follow_up_shows_understood_question(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    assert not any(c.startswith("Question comprise") for c in captions(at))  # typed = understood
+    assert "au 29 janvier 2026 (date du bulletin)" in captions(at)  # "as of" under the big figure
+    ask(at, "Et en janvier 2025 ?")
+    understood = [c for c in captions(at) if c.startswith("Question comprise")]
+    assert understood == ["Question comprise : Combien d'assurés ont activé Mon Espace Santé en janvier 2025 ?"]
+    # Shown in the follow-up's reply, under its answer.
+    reply = at.chat_message[3]
+    assert any(unescape_markdown(str(c.value)) == understood[0] for c in reply.caption)
+
+
+def test_computed_answer_shows_result_and_formula(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_GROWTH)
+    assert [unescape_markdown(m.value) for m in at.metric] == ["+7 millions (+41 %)"]
+    assert unescape_markdown(at.metric[0].label) == "évolution · assurés · sources [1], [2]"
+    assert "24000000 - 17000000 = 7000000" in at.code[0].value  # the formula, before the copy block
+    text = page_text(at)
+    assert "**Calcul** · évolution" in text
+    assert "[1] **17 millions d’assurés** — « Mon Espace Santé" in text
+    assert "[2] **24 millions d’assurés**" in text
+    assert "Résultat : +7 millions (+41 %)" in text
+    assert SEED in text and SEED_2025 in text
+    assert not any(c.startswith("Question comprise") for c in captions(at))
+    assert not at.warning and not at.error
+
+
+def spaces(text: str) -> str:
+    """French figures are spelt with (narrow) no-break spaces: '3\u202f050'."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def test_divergent_bulletins_show_warning(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_DMP)
+    # The other bulletin's value is in the warning, not a second big figure.
+    assert [spaces(unescape_markdown(m.value)) for m in at.metric] == ["3 050"]
+    assert "au 31 décembre 2024" in captions(at)
+    assert len(at.warning) == 1
+    warning = spaces(unescape_markdown(at.warning[0].value))
+    assert warning.startswith("**Les bulletins divergent**")
+    assert "La réponse retient **3 050 établissements** [1] — « DMP et télésanté" in warning
+    assert "- **2 900 établissements** [2] — « Mon Espace Santé : 17 millions" in warning
+    assert "(31 janvier 2025)" in warning
+    text = page_text(at)
+    assert ANS_2025 in text and SEED_2025 in text  # both sources are listed with their quotes
 
 
 def test_abstention_looks_different(env: dict[str, Path]) -> None:

@@ -277,12 +277,37 @@ def _source_block(turn: p.Turn, c: Citation, figures: list[str]) -> None:
                 st.markdown(p.excerpt_markdown(excerpt, figures))
 
 
+def _understood_question(turn: p.Turn, answer: Answer) -> None:
+    caption = p.understood_question_caption(answer, turn.question)
+    if caption:
+        st.caption(caption)
+
+
+def render_computation(answer: Answer) -> None:
+    view = p.computation_view(answer)
+    if view is None:
+        return
+    with st.container(border=True):
+        st.markdown(view.heading)
+        st.code(view.expression, language=None, wrap_lines=True)
+        for line in view.operands:
+            st.markdown(line)
+        st.caption(view.result)
+
+
 def render_answer(turn: p.Turn, answer: Answer) -> None:
     cards = p.figure_cards(answer)
     if cards:
         for col, card in zip(st.columns(len(cards)), cards, strict=True):
             col.metric(card.label, card.value)
+            if card.caption:
+                col.caption(card.caption)
     st.markdown(p.answer_markdown(answer))
+    _understood_question(turn, answer)
+    conflicts = p.conflicts_markdown(answer)
+    if conflicts:
+        st.warning(conflicts, icon="⚖️")
+    render_computation(answer)
     st.caption(p.confidence_caption(answer))
     st.markdown("**Sources**")
     for c in answer.citations:
@@ -296,6 +321,7 @@ def render_abstention(turn: p.Turn, answer: Answer) -> None:
     )
     if answer.answer.strip() and answer.answer.strip() != ABSTAIN_TEXT:
         st.caption(p.plain_markdown(answer.answer))
+    _understood_question(turn, answer)
     if answer.suggestions:
         st.markdown("**Peut-être utile :**")
         for c in answer.suggestions:
