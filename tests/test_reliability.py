@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
-import select
 import shutil
 import signal
 import sqlite3
@@ -121,13 +121,21 @@ class IngestDriver:
             cwd=ROOT,
             env=_env(),
         )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="driver-stdout").start()
         assert self.event(180)["event"] == "ready"
 
-    def event(self, timeout: float = 120) -> dict[str, Any]:
+    def _read(self) -> None:
         assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        assert ready, "ingest driver silent"
-        line = self.proc.stdout.readline()
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def event(self, timeout: float = 120) -> dict[str, Any]:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("ingest driver silent") from None
         assert line, "ingest driver died"
         return json.loads(line)
 
@@ -135,7 +143,7 @@ class IngestDriver:
         """One ingest in a child; SIGKILL it ``kill_after`` seconds after it started. Returns its events."""
         assert self.proc.stdin is not None
         cmd = {"store": str(store), "paths": [str(corpus)], "prune": prune, "chunk_tokens": KILL_CHUNK_TOKENS}
-        self.proc.stdin.write(json.dumps({**cmd, "trace": kill_after is None}) + "\n")
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         started = self.event()
         assert started["event"] == "started"
@@ -212,13 +220,20 @@ def test_kill_9_during_ingest_then_rerun_equals_a_clean_ingest(tmp_path: Path, e
             events = driver.run(store, new, prune=kind == "update", kill_after=delay)
             killed = events["exit"]["signal"] == signal.SIGKILL
             landed += killed
-            trial: dict[str, Any] = {"kind": kind, "delay_s": round(delay, 3), "killed": killed}
+            trial: dict[str, Any] = {
+                "kind": kind,
+                "delay_s": round(delay, 3),
+                "killed": killed,
+                "while_writing": killed and "writing" in events,
+            }
             assert _quick_check(store) == "ok"  # SQLite intact right after the kill
+            t0 = time.perf_counter()
             with _open(store, embedder) as a:
                 trial["after_kill"] = _damage(a)
                 report = a.ingest([new], prune=kind == "update")
                 trial["rerun"] = report.summary()
                 check_store(a, expected)
+            trial["recovery_s"] = round(time.perf_counter() - t0, 2)
             trials.append(trial)
     finally:
         driver.close()
@@ -227,6 +242,7 @@ def test_kill_9_during_ingest_then_rerun_equals_a_clean_ingest(tmp_path: Path, e
             "chunks": len(expected),
             "trials": len(trials),
             "killed": sum(t["killed"] for t in trials),
+            "killed_while_writing": sum(t["while_writing"] for t in trials),
             "left_partial_bulletins": sum(t["after_kill"]["partial_bulletins"] > 0 for t in trials),
             "details": trials,
         }
