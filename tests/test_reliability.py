@@ -63,10 +63,17 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _quick_check(store_dir: Path) -> str:
-    """SQLite's own consistency check of Chroma's database (read-only connection)."""
+    """SQLite's own consistency check of Chroma's database.
+
+    Read-write on purpose: after a kill the journal is "hot", and SQLite rolls it back on
+    the first connection (as Chroma's would); a read-only connection cannot.
+    """
     db = store_dir / "chroma" / "chroma.sqlite3"
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+    conn = sqlite3.connect(db, timeout=10)
+    try:
         return "; ".join(str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall())
+    finally:
+        conn.close()
 
 
 def check_store(a: Assistant, expected_ids: set[str]) -> None:
