@@ -36,7 +36,10 @@ def test_plans() -> None:
 
 
 def test_growth_between_two_bilans_cites_both(corpus_assistant: Assistant) -> None:
-    q = "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté entre janvier 2025 et janvier 2026 ?"
+    q = (
+        "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté "
+        "entre janvier 2025 et janvier 2026 ?"
+    )
     answer = corpus_assistant.ask(q)
     c = answer.computation
     assert c is not None and c.operation == "growth" and c.result == 7_000_000
