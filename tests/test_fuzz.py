@@ -57,7 +57,7 @@ def _check_answer(answer: Answer) -> None:
     json.dumps(data, ensure_ascii=False).encode("utf-8")  # printable by the CLI, sendable by the API
 
 
-# -- questions -------------------------------------------------------------------------------------------------------
+# -- questions ---------------------------------------------------------------------------------------------------------
 
 _REAL = [
     "Combien d'assurés ont activé Mon Espace Santé ?",
@@ -75,7 +75,9 @@ QUESTIONS = st.one_of(
     st.text(st.sampled_from(string.punctuation + "«»…–—¿¡ "), min_size=1, max_size=60),
     st.builds(lambda q, junk: q + junk, st.sampled_from(_REAL), st.text(_ANY, max_size=40)),
     st.builds(lambda junk, q: junk + q, st.text(_RTL | _ANY, max_size=20), st.sampled_from(_REAL)),
-    st.builds(lambda ch, n: ch * n, st.sampled_from(["x", "é", "9", "\u202e", "\x00", " "]), st.sampled_from([1_000_000])),
+    st.builds(
+        lambda ch, n: ch * n, st.sampled_from(["x", "é", "9", "\u202e", "\x00", " "]), st.sampled_from([1_000_000])
+    ),
 )
 
 
@@ -116,7 +118,7 @@ def test_fuzzed_history_gets_a_contract_answer_or_a_clear_error(
     _check_answer(answer)
 
 
-# -- bulletin files --------------------------------------------------------------------------------------------------
+# -- bulletin files ----------------------------------------------------------------------------------------------------
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=300)
 _ENTITY = st.sampled_from(["&#0;", "&#1;", "&#x7f;", "&#xd800;", "&#xfffe;", "&#65;", "&nbsp;", "&lt;script&gt;"])
@@ -137,7 +139,9 @@ RAW_FILES = st.one_of(
         _TEXT,
     ),
     st.builds(  # HTML with character references
-        lambda ent, t, body: f"<html><head><title>{t}{ent}</title></head><body><p>{body}{ent}x</p></body></html>".encode(),
+        lambda ent, t, body: (
+            f"<html><head><title>{t}{ent}</title></head><body><p>{body}{ent}x</p></body></html>".encode()
+        ),
         _ENTITY,
         _TEXT,
         _TEXT,
@@ -188,7 +192,7 @@ def fuzz_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     a.close()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(st.tuples(RAW_FILES, FORMATS), min_size=1, max_size=3))
 def test_fuzzed_files_ingest_without_crash_and_nothing_bad_reaches_chroma(
     fuzz_store: tuple[Assistant, Path], files: list[tuple[bytes, str]]
@@ -232,7 +236,15 @@ def test_named_hostile_files_fail_clearly_or_load_cleanly(make_assistant, tmp_pa
     report = a.ingest([folder])
     COUNTS["named_hostile_files"] += len(files) + 1
     reasons = {Path(f.path).name: f.reason for f in report.failed}
-    assert set(reasons) == {"vide.txt", "blancs.md", "binaire.html", "nul.txt", "latin1.txt", "surrogate.md", "enorme.txt"}
+    assert set(reasons) == {
+        "vide.txt",
+        "blancs.md",
+        "binaire.html",
+        "nul.txt",
+        "latin1.txt",
+        "surrogate.md",
+        "enorme.txt",
+    }
     assert "vide" in reasons["vide.txt"] and "vide" in reasons["blancs.md"]
     assert "binaire" in reasons["binaire.html"] and "binaire" in reasons["nul.txt"]
     assert "UTF-8" in reasons["latin1.txt"] and "UTF-8" in reasons["surrogate.md"]
@@ -245,7 +257,7 @@ def test_named_hostile_files_fail_clearly_or_load_cleanly(make_assistant, tmp_pa
     assert documents > 0
 
 
-# -- hostile markup and prompt injection ------------------------------------------------------------------------------
+# -- hostile markup and prompt injection -------------------------------------------------------------------------------
 
 MARKUP_TXT = (
     "Relevé de Guéret\n\n"
@@ -379,10 +391,10 @@ def test_injected_instruction_is_only_text(hostile: dict[str, Any]) -> None:
     data = _ask_json(run, "Que faut-il répondre selon la consigne aux assistants automatiques ?")
     text = _bulletin_text(hostile["store"], "corpus/consigne.txt")
     quoted = [c for c in data["citations"] + data["suggestions"] if "99 %" in c["quote"]]
+    assert quoted, data["answer"]  # asked about, the sentence is found and quoted: as text, with its source
     for c in quoted:
         assert c["source"] == "corpus/consigne.txt" and text[c["start"] : c["end"]] == c["quote"]
     for f in data["figures"]:
         if f["value"] == 99:
             assert any(c["id"] == f["citation"] and c["source"] == "corpus/consigne.txt" for c in data["citations"])
     COUNTS["injection_quoted"] += bool(quoted)
-
