@@ -47,12 +47,14 @@ class LexicalCache:
         index = self._index
         if index is not None and now - self._checked < self.check_every_s:
             return index
-        stamp = self.store.stamp
-        if index is not None and index.stamp == stamp:
+        # The chunk count too: a writer killed between its writes and its stamp update leaves the
+        # stamp unchanged, and a reader in another process (Chroma server) would never catch up.
+        stamp, count = self.store.stamp, self.store.count()
+        if index is not None and index.stamp == stamp and len(index) == count:
             self._checked = now
             return index
         with self._lock:
-            if self._index is None or self._index.stamp != stamp:
+            if self._index is None or self._index.stamp != stamp or len(self._index) != count:
                 self._index = LexicalIndex.build(self.store.iter_chunks(), stamp=stamp)
                 self.builds += 1
             self._checked = time.monotonic()
@@ -166,10 +168,14 @@ class HybridRetriever(BaseRetriever):
             rows.setdefault(cid, (index.texts[row], index.metas[row]))
             parts.setdefault(cid, {})["bm25"] = score
         best = sorted(fused, key=lambda c: -fused[c])[:k]
+        t4 = time.perf_counter()
+        # The reader reads each passage's whole bulletin: one Chroma call for all of them, not one each.
+        self.store.prefetch_bulletins(str(rows[cid][1].get("bulletin_id", "")) for cid in best)
         self._timings.last = {
             "embed_ms": (t1 - t0) * 1000,
             "dense_ms": (t2 - t1) * 1000,
             "lexical_ms": (t3 - t2) * 1000,
+            "prefetch_ms": (time.perf_counter() - t4) * 1000,
         }
         return [
             passage_from(cid, rows[cid][0], rows[cid][1], score=fused[cid], rank=i + 1, scores=parts[cid])

@@ -102,7 +102,15 @@ def test_fuzzed_questions_get_a_contract_answer_or_a_clear_error(corpus_assistan
         st.fixed_dictionaries(
             {"role": st.sampled_from(["user", "assistant", "robot", ""]), "content": st.text(_ANY, max_size=80)}
         )
-        | st.sampled_from([{}, {"role": "user"}, {"content": 3}, {"role": "user", "content": None}]),
+        | st.sampled_from(
+            [
+                {},
+                {"role": "user"},
+                {"content": 3},
+                {"role": "user", "content": None},
+                {"role": "user", "content": "x" * 10**6},
+            ]
+        ),
         max_size=4,
     ),
 )

@@ -1,6 +1,7 @@
 """Faults and load (issue 7), on the real parts: embedded Chroma, the bundled model, real processes.
 
 * ``kill -9`` of an ingest at random moments, then a re-run: the store equals a clean ingest;
+* a writer killed before its stamp update leaves no reader's BM25 index behind;
 * a small store (below Chroma's ``sync_threshold``) reopened by a new process answers as before;
 * unreadable bulletins never remove other bulletins' chunks (CLI, with and without ``--prune``);
 * a second process on an embedded store gets :class:`StoreLockedError` / exit code 3 in seconds;
@@ -38,7 +39,9 @@ from assistant.errors import StoreLockedError
 from assistant.evaluation import figure_correct, load_gold
 from assistant.lexical import LexicalIndex
 from assistant.models import Answer
+from assistant.retrieval import LexicalCache
 from assistant.settings import Settings
+from assistant.store import ChunkStore
 
 from .conftest import CORPUS, GOLD, ROOT
 
@@ -262,6 +265,28 @@ def test_kill_9_during_ingest_then_rerun_equals_a_clean_ingest(tmp_path: Path, e
     assert any(0 < t["after_kill"]["chunks"] < len(expected) for t in trials if t["kind"] == "fresh"), trials
 
 
+def test_reader_catches_up_when_a_killed_writer_never_moved_the_stamp(tmp_path: Path, embedder: Embedder) -> None:
+    """The state a kill between a bulletin's writes and its stamp update leaves (seen by the test above).
+
+    In one process nothing can go stale; but an API process reading through a Chroma server keeps its
+    BM25 index while the stamp is unchanged, so it must also notice that the chunks themselves changed.
+    """
+    folder = tmp_path / "src" / "regions"
+    _regional_corpus(folder, old=False)
+    extra = folder / "bulletin-09-2025-03.txt"
+    text = extra.read_text(encoding="utf-8")
+    extra.unlink()
+    with _open(tmp_path / "store", embedder) as writer:
+        writer.ingest([folder])
+        reader = LexicalCache(writer.store, check_every_s=0)  # another process's cache, in effect
+        assert len(reader.current()) == writer.store.count()
+        extra.write_text(text, encoding="utf-8")
+        with pytest.MonkeyPatch.context() as mp:  # the writer dies right after its writes: no stamp update
+            mp.setattr(ChunkStore, "_touch", lambda self, **kw: None)
+            writer.ingest([folder])
+        assert sorted(reader.current().ids) == sorted(cid for cid, _, _ in writer.store.iter_chunks())
+
+
 # -- reopen after a clean exit, and concurrent questions ---------------------------------------------------------------
 
 
@@ -284,7 +309,7 @@ def reopened(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> It
     before = json.loads(out.read_text(encoding="utf-8"))
     settings = Settings.from_env(env={}, data_dir=root / "store")
     with Assistant(settings=settings, embedder=embedder, auto_ingest=False) as a:
-        yield {"assistant": a, "before": before, "settings": settings, "sequential": {}}
+        yield {"assistant": a, "before": before, "settings": settings, "sequential": {}, "corpus": corpus}
 
 
 def _answer(a: Assistant, item: Any) -> dict[str, Any]:
@@ -320,11 +345,15 @@ def test_small_store_reopened_by_a_new_process_answers_as_before(reopened: dict[
 def test_eight_threads_share_one_assistant_and_answer_like_a_sequential_run(
     reopened: dict[str, Any], embedder: Embedder
 ) -> None:
-    """A fresh (cold) Assistant on the same store, as the Streamlit cache / HTTP API share one."""
+    """A fresh (cold) Assistant on the same store, as the Streamlit cache / HTTP API share one.
+
+    A ninth thread re-ingests the (unchanged) corpus meanwhile, as ``POST /ingest`` may.
+    """
     items = load_gold(GOLD)[:50]
     expected = _sequential(reopened)
     shared = Assistant(settings=reopened["settings"], embedder=embedder, auto_ingest=False)
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(9)
+    ingests: list[str] = []
     results: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     errors: list[BaseException] = []
 
@@ -336,7 +365,17 @@ def test_eight_threads_share_one_assistant_and_answer_like_a_sequential_run(
         except BaseException as exc:  # collected: an exception in a thread must fail the test
             errors.append(exc)
 
+    def writer() -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                ingests.append(shared.ingest([reopened["corpus"]]).summary())
+                time.sleep(0.5)
+        except BaseException as exc:
+            errors.append(exc)
+
     threads = [threading.Thread(target=worker, args=(n,), name=f"asker-{n}") for n in range(8)]
+    threads.append(threading.Thread(target=writer, name="writer"))
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -350,6 +389,7 @@ def test_eight_threads_share_one_assistant_and_answer_like_a_sequential_run(
     mismatches = [(n, qid) for n, got in results.items() for qid, data in got if data != expected[qid]]
     assert len(results) == 8 and all(len(r) == 50 for r in results.values())
     assert not mismatches, mismatches[:5]
+    assert len(ingests) == 3 and all(" 0 added, 0 updated" in f" {r}" for r in ingests), ingests
     assert shared.lexical.builds == 1  # eight cold threads, one BM25 build
 
 
