@@ -37,8 +37,8 @@ _PUBLISHED_RE = re.compile(rf"(?:publi[ée]e?|mis[e]? à jour|diffus[ée]e?|paru
 _DATELINE_RE = re.compile(rf"^\s*(?:[A-ZÉ][\w\-]+,\s*(?:le\s+)?)?{_DAY_MONTH_YEAR}\s*[—–:\-]", re.I | re.M)
 _FILENAME_DATE_RE = re.compile(r"((?:19|20)\d\d)[-_.](0[1-9]|1[0-2])(?:[-_.](0[1-9]|[12]\d|3[01]))?(?!\d)")
 
-# Control characters other than tab / newline have no place in a bulletin; lone
-# surrogates cannot even be encoded (Chroma would fail on them).
+# Control characters other than tab / newline have no place in a bulletin. After parsing,
+# lone surrogates are dropped too (_UNSAFE_RE): they cannot be encoded, so Chroma would fail.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _UNSAFE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
