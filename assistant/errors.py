@@ -61,6 +61,12 @@ class StoreLockedError(StoreError):
     """Another process holds the embedded store."""
 
 
+class StoreBusyError(StoreError):
+    """Another writer is changing the shared store (or died doing so a moment ago)."""
+
+    http_status = 409
+
+
 class ModelMismatchError(StoreError):
     """The store was built with another embedding model."""
 

@@ -3,7 +3,9 @@
 Incremental: a bulletin whose content (and chunking) is unchanged is skipped
 without embedding anything; a changed one has its chunks replaced; ``prune``
 drops bulletins that disappeared from an ingested folder. A file that cannot be
-read is reported and never causes other bulletins' chunks to be removed.
+read is reported and never causes other bulletins' chunks to be removed. An
+ingest first finishes the cleanup of one that died half-way (see
+:meth:`assistant.store.ChunkStore.recover`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def ingest_paths(
     t0 = time.perf_counter()
     files, roots = discover(paths)
     report = IngestReport()
+    report.recovered = store.recover()  # what a writer that died (kill -9, power loss) left half done
     records = store.records()
     todo: list[Bulletin] = []
     present: set[str] = set()
@@ -76,8 +79,7 @@ def ingest_paths(
         report.chunks_embedded = total
         offset = 0
         for done, (bulletin, chunks) in enumerate(planned, start=1):
-            report.chunks_removed += store.delete_bulletin(bulletin.id)
-            store.add_bulletin(bulletin, chunks, vectors[offset : offset + len(chunks)])
+            report.chunks_removed += store.replace_bulletin(bulletin, chunks, vectors[offset : offset + len(chunks)])
             offset += len(chunks)
             report.chunks_added += len(chunks)
             if on_progress:

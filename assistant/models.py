@@ -210,6 +210,8 @@ class IngestReport(_Model):
     unchanged: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     failed: list[BulletinFailure] = Field(default_factory=list)
+    #: Bulletins whose half-written chunks, left by an ingest that died, were removed first.
+    recovered: list[str] = Field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_embedded: int = 0
@@ -227,6 +229,8 @@ class IngestReport(_Model):
         )
         if self.failed:
             text += f"; {len(self.failed)} failed"
+        if self.recovered:
+            text += f"; cleaned up after an interrupted ingest: {len(self.recovered)} bulletins"
         return text
 
 

@@ -4,11 +4,13 @@ Two collections live in one Chroma database:
 
 * ``<name>`` — one record per chunk (vector, text, offsets, bulletin metadata);
   its collection metadata records the schema version, the embedding model and
-  dimension, and a version stamp that changes on every write (the lexical index
-  beside the store rebuilds itself when the stamp moves);
+  dimension, a version stamp that changes on every write (the lexical index
+  beside the store rebuilds itself when the stamp moves), and the bulletins a
+  writer is changing right now ("pending", the write intent);
 * ``<name>-bulletins`` — one record per bulletin (full text and metadata), which
   is what citations are located in, and the "commit marker" of an ingest: it is
-  written last, so a bulletin without a record is redone by the next ingest.
+  written last, so a bulletin without a record is redone by the next ingest, and
+  the chunks a dead writer left for it are removed (:meth:`ChunkStore.recover`).
 
 Embedded mode uses a ``PersistentClient`` owned by one process (guarded by a
 lock file); several processes share a Chroma server through ``HttpClient``.
@@ -17,6 +19,7 @@ lock file); several processes share a Chroma server through ``HttpClient``.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import uuid
@@ -31,11 +34,15 @@ from urllib.parse import urlparse
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .errors import ModelMismatchError, SchemaVersionError, StoreError, StoreLockedError
+from .errors import ModelMismatchError, SchemaVersionError, StoreBusyError, StoreError, StoreLockedError
 from .models import Bulletin, Chunk, Filters, StoreStats
 
 #: Version of the layout this code writes; stores from other versions are refused.
 SCHEMA_VERSION = 1
+
+#: On a shared server, another writer's intent younger than this is taken as a live writer's
+#: (one bulletin's writes take well under a second to a few seconds), older as a dead one's.
+STALE_INTENT_S = 120.0
 
 _PAGE = 10_000  # rows per Chroma read: 100k chunks are read back ~35 % faster than with 2,000
 
@@ -188,6 +195,7 @@ class ChunkStore:
         self.model_name = model_name
         self.location = location
         self._lock_path = lock_path
+        self._writer = uuid.uuid4().hex  # names this store object's write intents
         self._texts = _BulletinCache()
         if lock_path is not None:
             _acquire(lock_path, lock_timeout)
@@ -391,45 +399,88 @@ class ChunkStore:
             )
         return out
 
-    def delete_bulletin(self, bulletin_id: str) -> int:
-        """Remove a bulletin's record first, then its chunks (crash-safe order)."""
-        self._docs.delete(ids=[bulletin_id])
+    # -- writes: intent first, then chunks, then the record ---------------------
+    #
+    # A writer can die between any two Chroma calls (each call is atomic on its own).
+    # Before touching a bulletin, its id is written to the collection metadata as
+    # "pending"; the final stamp update clears it. A bulletin's record is written after
+    # all its chunks, and deleted before them, so a record always means complete chunks.
+    # What a dead writer can leave is therefore only chunks of a *pending* bulletin
+    # without a record; :meth:`recover` (run by the next ingest) removes them, even if
+    # that bulletin has since disappeared from disk and would not be redone.
+
+    def pending(self) -> list[str]:
+        """Bulletins a writer started changing and did not finish (normally empty)."""
+        return _pending_ids(self.metadata())
+
+    @contextlib.contextmanager
+    def _changing(self, bulletin_ids: Sequence[str], **touch: Any) -> Iterator[None]:
+        """Declare the bulletins about to change; on success move the stamp and clear the intent.
+
+        On an exception the intent stays, as after a crash, and the next ingest recovers.
+        """
+        meta = self.metadata()
+        meta.update(
+            pending=json.dumps(sorted(set(bulletin_ids)), ensure_ascii=False),
+            pending_at=time.time(),
+            writer=self._writer,
+        )
+        self._chunks.modify(metadata=meta)
         self._texts.clear()
+        yield
+        self._touch(pending="[]", **touch)
+
+    def recover(self) -> list[str]:
+        """Remove what a writer that died left behind; returns the bulletins cleaned up.
+
+        An embedded store is this process's alone (its lock), so any intent left in it is a
+        dead writer's. On a shared server a recent intent of another writer may be a live
+        ingest's: :class:`StoreBusyError` rather than deleting chunks it is writing.
+        """
+        meta = self.metadata()
+        pending = _pending_ids(meta)
+        if not pending:
+            return []
+        age = time.time() - float(meta.get("pending_at") or 0)
+        if self._lock_path is None and meta.get("writer") != self._writer and age < STALE_INTENT_S:
+            raise StoreBusyError(
+                f"Une autre indexation écrit dans ce magasin partagé (il y a {age:.0f} s).",
+                hint=f"Réessayez quand elle est finie ; si elle a été interrompue, dans {STALE_INTENT_S - age:.0f} s "
+                "la suivante réparera ce qu'elle a laissé. Une seule indexation à la fois par magasin.",
+            )
+        committed = set(self._docs.get(ids=pending, include=[])["ids"])
+        cleaned = [b for b in pending if b not in committed and self._delete_chunks(b)]
+        self._touch(pending="[]")
+        return cleaned
+
+    def delete_bulletin(self, bulletin_id: str) -> int:
+        """Remove a bulletin (record, then chunks); returns the number of chunks removed."""
+        with self._changing([bulletin_id]):
+            self._docs.delete(ids=[bulletin_id])
+            return self._delete_chunks(bulletin_id)
+
+    def replace_bulletin(self, bulletin: Bulletin, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        """Write a bulletin in place of its previous version; returns the number of old chunks removed."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._changing([bulletin.id], last_ingest=now):
+            self._docs.delete(ids=[bulletin.id])
+            removed = self._delete_chunks(bulletin.id)
+            self._write_group([(bulletin, chunks, vectors)], self.batch_size, now=now)
+        return removed
+
+    def _delete_chunks(self, bulletin_id: str) -> int:
         existing = self._chunks.get(where={"bulletin_id": bulletin_id}, include=[])["ids"]
         for start in range(0, len(existing), self.batch_size):
             self._chunks.delete(ids=existing[start : start + self.batch_size])
-        if existing:
-            self._touch()
         return len(existing)
 
-    def add_bulletin(self, bulletin: Bulletin, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Write a bulletin's chunks, then its record (the commit marker)."""
-        base = _bulletin_meta(bulletin)
-        ids = [c.id for c in chunks]
-        metas = [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
-        docs = [c.text for c in chunks]
-        for s in range(0, len(ids), self.batch_size):
-            e = s + self.batch_size
-            self._chunks.upsert(
-                ids=ids[s:e], embeddings=vectors[s:e].tolist(), documents=docs[s:e], metadatas=metas[s:e]
-            )
-        record = {
-            **base,
-            "content_hash": bulletin.content_hash,
-            "chunks": len(chunks),
-            "path": bulletin.path,
-            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        self._docs.upsert(ids=[bulletin.id], embeddings=[[1.0]], documents=[bulletin.text], metadatas=[record])
-        self._touch(last_ingest=record["ingested_at"])
-
     def add_bulletins(self, items: Iterable[tuple[Bulletin, Sequence[Chunk], np.ndarray]]) -> int:
-        """Bulk load: what :meth:`add_bulletin` writes for each, in big batches and with one stamp change.
+        """Bulk load of new bulletins: what :meth:`replace_bulletin` writes, in big batches.
 
         Loading 100k synthetic chunks one bulletin at a time spends most of its time in
-        per-call round trips (upsert, record, stamp); here a group of bulletins has its
-        chunks written, then its records (still the commit markers), then the next group.
-        Returns the number of chunks written.
+        per-call round trips (intent, upsert, record, stamp); here a group of bulletins is
+        declared pending, has its chunks written, then its records (still the commit
+        markers), then the next group. Returns the number of chunks written.
         """
         size = self.batch_size
         group: list[tuple[Bulletin, Sequence[Chunk], np.ndarray]] = []
@@ -438,20 +489,25 @@ class ChunkStore:
             group.append(item)
             pending += len(item[1])
             if pending >= size:
-                written += self._write_group(group, size)
+                written += self._write_new_group(group, size)
                 group, pending = [], 0
         if group:
-            written += self._write_group(group, size)
-        if written:
-            self._touch(last_ingest=datetime.now(UTC).isoformat(timespec="seconds"))
+            written += self._write_new_group(group, size)
         return written
 
-    def _write_group(self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int) -> int:
+    def _write_new_group(self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int) -> int:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._changing([b.id for b, _, _ in group], last_ingest=now):
+            return self._write_group(group, size, now=now)
+
+    def _write_group(
+        self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int, *, now: str
+    ) -> int:
+        """Chunks of every bulletin in ``group``, then their records."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         records: list[dict[str, Any]] = []
         for bulletin, chunks, vecs in group:
             base = _bulletin_meta(bulletin)
@@ -606,6 +662,14 @@ class _BulletinCache:
             self._items.clear()
             self._chars = 0
             self._checked = float("-inf")
+
+
+def _pending_ids(meta: dict[str, Any]) -> list[str]:
+    try:
+        ids = json.loads(str(meta.get("pending") or "[]"))
+    except ValueError:
+        return []
+    return [str(i) for i in ids] if isinstance(ids, list) else []
 
 
 def _bulletin_meta(b: Bulletin) -> dict[str, Any]:

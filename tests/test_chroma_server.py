@@ -7,6 +7,7 @@ restarted with more than 1,500 chunks stored and queried again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
@@ -22,14 +23,16 @@ import httpx
 import pytest
 
 from assistant import Assistant
+from assistant import store as store_module
 from assistant.chunking import embed_text
 from assistant.embeddings import Embedder
-from assistant.errors import StoreError
+from assistant.errors import StoreBusyError, StoreError
 from assistant.settings import Settings
 from assistant.store import UNVERSIONED_SERVER, check_server_version
 
 from .conftest import CORPUS
 from .conftest_server import ApiServer, ChromaServer, assistant_command, clean_env
+from .crash import Died, die_at_write
 
 #: Fixtures (chroma_server, built_store) registered once for the session, shared by the modules using them.
 pytest_plugins = ["tests.conftest_server"]
@@ -140,6 +143,40 @@ def test_a_reindex_by_another_client_is_followed(
         assert reader.ask(HEADLINE).figures[0].value == 24_000_000
         assert reader.store.count() == other.store.count() > 0
         assert reader.stats().bulletins == 1
+
+
+def test_a_writer_dying_on_a_shared_server_is_repaired_without_racing_a_live_one(
+    chroma_server: ChromaServer, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No lock file protects a server's store: a fresh write intent of another writer may be a live
+    ingest's, so a second ingest is refused (409 / exit 3) rather than deleting chunks being written;
+    once the intent is stale it is a dead writer's, and the next ingest cleans it up."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("bulletin-mon-espace-sante-2026-01.txt", "bulletin-urgences-2025-06-12.txt"):
+        shutil.copy(CORPUS / name, folder / name)
+    s = Settings.from_env(env={}, data_dir=tmp_path, chroma_url=chroma_server.url, collection="died")
+    with Assistant(settings=s, embedder=embedder, auto_ingest=False) as dying:
+        calls: list[str] = []
+        # Dies writing the first bulletin's record: its chunks are in, without their commit marker.
+        with die_at_write(2, calls, kind="upsert"), contextlib.suppress(Died):
+            dying.ingest([folder])
+        first = dying.store.pending()
+        assert len(first) == 1 and dying.store.count() > 0 and not dying.store.records()
+    with Assistant(settings=s, embedder=embedder, auto_ingest=False) as other:
+        with pytest.raises(StoreBusyError, match="Une autre indexation") as busy:
+            other.ingest([folder])
+        assert busy.value.http_status == 409 and busy.value.exit_code == 3
+        assert other.store.pending() == first  # nothing touched
+        monkeypatch.setattr(store_module, "STALE_INTENT_S", 0.0)  # as if two minutes had passed
+        (folder / first[0].removeprefix("corpus/")).unlink()  # and that bulletin left the folder
+        report = other.ingest([folder], prune=True)
+        assert report.recovered == first
+        assert other.store.pending() == []
+        metas = other.store.collection.get(include=["metadatas"])["metadatas"]
+        assert {m["bulletin_id"] for m in metas} == set(other.store.records()) == {
+            f"corpus/{p.name}" for p in folder.iterdir()
+        }
 
 
 @dataclass
