@@ -509,7 +509,7 @@ def run_bench(
     ingest_chunks = ingest_chunks if ingest_chunks is not None else (100 if quick else 1_000)
     encode_upto = encode_upto if encode_upto is not None else (200 if quick else 10_000)
     load_before = _load()
-    embedder = embedder or Embedder(settings.embedding_model, device=settings.device)
+    embedder = embedder or Embedder.from_settings(settings)
     t0 = time.perf_counter()
     embedder.encode(["échauffement"])
     model_load_s = time.perf_counter() - t0

@@ -67,7 +67,7 @@ class Assistant:
         if self._embedder is None:
             with self._init_lock:
                 if self._embedder is None:
-                    self._embedder = Embedder(self.settings.embedding_model, device=self.settings.device)
+                    self._embedder = Embedder.from_settings(self.settings)
         return self._embedder
 
     @property

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelError
-from .settings import BUNDLED_MODEL
+from .settings import BUNDLED_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -75,14 +75,18 @@ class Embedder:
         *,
         device: str = "cpu",
         batch_size: int = 64,
-        query_threads: int | None = None,
+        query_threads: int = 1,
     ) -> None:
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
-        self.query_threads = _query_threads() if query_threads is None else query_threads
+        self.query_threads = max(0, query_threads)
         self._model: SentenceTransformer | None = None
         self._lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(settings.embedding_model, device=settings.device, query_threads=settings.query_threads)
 
     # -- loading -------------------------------------------------------------
     def _resolve(self) -> str:
@@ -174,15 +178,6 @@ class Embedder:
         """
         with self._lock, _torch_threads(self.query_threads if self.device == "cpu" else 0):
             return self.encode([text])[0]
-
-
-def _query_threads() -> int:
-    """``ASSISTANT_QUERY_THREADS`` (default 1; 0 keeps torch's own setting)."""
-    raw = os.environ.get("ASSISTANT_QUERY_THREADS", "").strip()
-    try:
-        return max(0, int(raw)) if raw else 1
-    except ValueError:
-        return 1
 
 
 @contextlib.contextmanager

@@ -30,6 +30,8 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     embedding_model: str = BUNDLED_MODEL
     device: str = "cpu"
+    #: torch threads for one question's embedding (0: torch's default); see Embedder.encode_query.
+    query_threads: int = 1
     chroma_url: str | None = None
     collection: str = "bulletins"
     top_k: int = 12
@@ -44,6 +46,7 @@ class Settings:
         "corpus_dir": "ASSISTANT_CORPUS_DIR",
         "embedding_model": "ASSISTANT_EMBEDDING_MODEL",
         "device": "ASSISTANT_DEVICE",
+        "query_threads": "ASSISTANT_QUERY_THREADS",
         "chroma_url": "ASSISTANT_CHROMA_URL",
         "collection": "ASSISTANT_COLLECTION",
         "top_k": "ASSISTANT_TOP_K",

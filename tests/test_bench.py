@@ -86,7 +86,7 @@ def test_size_selection() -> None:
 def test_cli_bench_quick_writes_results_and_plots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
 ) -> None:
-    monkeypatch.setattr("assistant.bench.Embedder", lambda *a, **kw: embedder)  # reuse the loaded model
+    monkeypatch.setattr("assistant.bench.Embedder.from_settings", lambda settings: embedder)  # reuse the loaded model
     out = tmp_path / "bench"
     result = CliRunner().invoke(app, ["bench", "--quick", "--out", str(out), "--queries", "4", "--ingest-chunks", "40"])
     assert result.exit_code == 0, result.output

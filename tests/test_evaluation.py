@@ -229,7 +229,7 @@ def small_gold(tmp_path: Path) -> Path:
 @pytest.fixture
 def shared_model(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> None:
     """The CLI builds its own Assistant; hand it the session's already loaded model."""
-    monkeypatch.setattr("assistant.core.Embedder", lambda *a, **kw: embedder)
+    monkeypatch.setattr("assistant.core.Embedder.from_settings", lambda settings: embedder)
 
 
 @pytest.mark.usefixtures("shared_model")
