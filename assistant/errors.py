@@ -24,6 +24,12 @@ class AssistantError(Exception):
         return f"{self.message} {self.hint}" if self.hint else self.message
 
 
+class ConfigError(AssistantError):
+    """A setting (environment variable or option) has an unusable value."""
+
+    exit_code = 2
+
+
 class InvalidQuestionError(AssistantError):
     """The question is empty, blank, too long or otherwise unusable."""
 

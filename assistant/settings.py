@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Name of the default model: the copy of all-MiniLM-L6-v2 shipped in the
@@ -67,14 +69,32 @@ class Settings:
             raw = env.get(var)
             if raw is None or raw == "":
                 continue
-            values[name] = _coerce(types[name], raw)
+            values[name] = _coerce(types[name], raw, var)
         for name, value in overrides.items():
             if value is not None:
-                values[name] = _coerce(types[name], value) if isinstance(value, str) else value
+                values[name] = _coerce(types[name], value, name) if isinstance(value, str) else value
         for name in ("data_dir", "corpus_dir"):
             if name in values:
                 values[name] = Path(values[name]).expanduser()
-        return replace(cls(), **values)
+        settings = replace(cls(), **values)
+        settings._validate()
+        return settings
+
+    #: Smallest accepted value of the numeric settings.
+    _MINIMUM: ClassVar[dict[str, float]] = {
+        "top_k": 1,
+        "chunk_tokens": 16,
+        "max_question_chars": 1,
+        "max_file_bytes": 1,
+        "lock_timeout_s": 0,
+        "query_threads": 0,
+    }
+
+    def _validate(self) -> None:
+        for name, minimum in self._MINIMUM.items():
+            if getattr(self, name) < minimum:
+                var = self._ENV[name]
+                raise ConfigError(f"{var} = {getattr(self, name)} : au moins {minimum:g} attendu.")
 
     @property
     def chroma_dir(self) -> Path:
@@ -85,14 +105,18 @@ class Settings:
         return self.data_dir / "feedback.jsonl"
 
 
-def _coerce(type_name: Any, raw: Any) -> Any:
+def _coerce(type_name: Any, raw: Any, where: str) -> Any:
     text = str(type_name)
     if "tuple" in text:
         return _env_list(raw) if isinstance(raw, str) else tuple(raw)
-    if text.startswith("int"):
-        return int(raw)
-    if text.startswith("float"):
-        return float(raw)
+    try:
+        if text.startswith("int"):
+            return int(raw)
+        if text.startswith("float"):
+            return float(raw)
+    except ValueError:
+        kind = "un entier" if text.startswith("int") else "un nombre"
+        raise ConfigError(f"{where} = {raw!r} : {kind} attendu.") from None
     if "Path" in text:
         return Path(raw)
     return raw
