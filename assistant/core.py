@@ -7,7 +7,6 @@ Streamlit cache / HTTP API share one instance across threads.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
 import time
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from .chain import build_chain
 from .embeddings import Embedder
-from .errors import AssistantError, InvalidQuestionError
+from .errors import AssistantError, InvalidQuestionError, ModelMismatchError, SchemaVersionError
 from .ingest import ProgressFn, ingest_paths
 from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
 from .reader import Reader
@@ -158,21 +157,13 @@ class Assistant:
             return report
 
     def _reopen_for_reindex(self) -> None:
-        """Drop the store's collections so that a new model can be used."""
-        from .errors import ModelMismatchError, SchemaVersionError
-
+        """Drop the store's collections so that a new model (or schema) can be used."""
         try:
             store = self.store
         except (ModelMismatchError, SchemaVersionError):
             s = self.settings
-            raw = ChunkStore.__new__(ChunkStore)  # open without the model check, to drop it
-            from .store import make_client
-
-            raw.client = make_client(path=None if s.chroma_url else s.chroma_dir, url=s.chroma_url)
-            raw.name = s.collection
-            for n in (s.collection, f"{s.collection}-bulletins"):
-                with contextlib.suppress(Exception):
-                    raw.client.delete_collection(n)
+            path = None if s.chroma_url else s.chroma_dir
+            ChunkStore.drop(path=path, url=s.chroma_url, name=s.collection, lock_timeout=s.lock_timeout_s)
             self._store = None
             store = self.store
         store.reset(self.embedder.dimension)

@@ -238,6 +238,24 @@ class ChunkStore:
         finally:
             _release(path)  # the instance holds its own reference
 
+    @staticmethod
+    def drop(
+        *, path: Path | None = None, url: str | None = None, name: str = "bulletins", lock_timeout: float = 3.0
+    ) -> None:
+        """Delete the store's collections without opening them (a store of another model or schema
+        cannot be opened: this is how ``--reindex`` starts over). Holds the embedded lock meanwhile."""
+        if path is not None and not url:
+            path.mkdir(parents=True, exist_ok=True)
+            _acquire(path, lock_timeout)
+        try:
+            client = make_client(path=None if url else path, url=url)
+            for n in (name, f"{name}-bulletins"):
+                with contextlib.suppress(Exception):  # absent already
+                    client.delete_collection(n)
+        finally:
+            if path is not None and not url:
+                _release(path)
+
     def close(self) -> None:
         if self._lock_path is not None:
             _release(self._lock_path)
