@@ -230,7 +230,8 @@ class IngestReport(_Model):
         if self.failed:
             text += f"; {len(self.failed)} failed"
         if self.recovered:
-            text += f"; cleaned up after an interrupted ingest: {len(self.recovered)} bulletins"
+            n = len(self.recovered)
+            text += f"; cleaned up after an interrupted ingest: {n} bulletin{'s' if n > 1 else ''}"
         return text
 
 
