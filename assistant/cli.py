@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest|ask|stats``. Thin: it only calls the package."""
+"""Command line: ``assistant ingest|ask|eval|bench|stats|schema|serve``. Thin: it only calls the package."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from .core import Assistant
-from .errors import AssistantError
-from .models import Filters
+from .errors import AssistantError, InvalidQuestionError, MissingPathError
+from .models import Answer, Filters
+from .questions import read_questions
 from .settings import Settings
 
 app = typer.Typer(
@@ -74,7 +75,15 @@ def ingest(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Question en français.")],
+    question: Annotated[str | None, typer.Argument(help="Question en français.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Une question par ligne (« - » : entrée standard) ; avec --json, une réponse JSON par ligne.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     k: Annotated[int | None, typer.Option("-k", help="Nombre de passages récupérés.")] = None,
     date_from: Annotated[
@@ -85,22 +94,44 @@ def ask(
     store: StoreOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
-    """Pose une question ; affiche la réponse et ses sources."""
+    """Pose une question (ou un fichier de questions) ; affiche la réponse et ses sources."""
+    if (question is None) == (file is None):
+        raise typer.BadParameter("donnez une question, ou --file FICHIER (une question par ligne).")
     try:
         filters = Filters(date_from=_date(date_from), date_to=_date(date_to), sources=tuple(source or ()))
+        questions = [question] if question is not None else read_questions(_read_text(file))
         with _assistant(store, chroma_url) as a:
-            answer = a.ask(question, filters=filters, k=k)
+            for answer in a.ask_many(questions, filters=filters, k=k):
+                _show_answer(answer, as_json=as_json, lines=file is not None)
     except AssistantError as exc:
         _fail(exc)
-        return
+
+
+def _read_text(file: Path | None) -> str:
+    """The questions file, or standard input for ``-``, as UTF-8."""
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else Path(str(file)).read_bytes()
+        return data.decode("utf-8-sig")
+    except OSError as exc:
+        raise MissingPathError(f"Fichier de questions illisible : {file} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InvalidQuestionError(f"Fichier de questions non UTF-8 : {file}") from None
+
+
+def _show_answer(answer: Answer, *, as_json: bool, lines: bool) -> None:
     if as_json:
-        _print_json(answer.to_dict())
+        data = answer.to_dict()
+        typer.echo(json.dumps(data, ensure_ascii=False) if lines else json.dumps(data, ensure_ascii=False, indent=2))
         return
+    if lines:
+        typer.echo(f"? {answer.question}")
     typer.echo(answer.to_text())
     if answer.abstained and answer.suggestions:
         typer.echo("Peut-être utile :")
         for s in answer.suggestions:
             typer.echo(f"  - {s.title} ({s.source}) : « {s.quote} »")
+    if lines:
+        typer.echo("")
 
 
 @app.command("eval")

@@ -11,7 +11,7 @@ import dataclasses
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,23 @@ class Assistant:
         answer: Answer = self.chain.invoke({"question": clean, "history": turns, "filters": filters, "k": k})
         timings = {**self.retriever.last_timings, "total_ms": (time.perf_counter() - t0) * 1000}
         return answer.model_copy(update={"timings_ms": {k_: round(v, 2) for k_, v in timings.items()}})
+
+    def ask_many(
+        self, questions: Sequence[str], *, filters: Filters | None = None, k: int | None = None
+    ) -> Iterator[Answer]:
+        """Answer independent questions in order (scripts); all are checked before any is answered."""
+        clean = self.validate_questions(questions)
+        return (self.ask(q, filters=filters, k=k) for q in clean)
+
+    def validate_questions(self, questions: Sequence[Any]) -> list[str]:
+        """:meth:`validate_question` on each; the error names the first bad one (numbered from 1)."""
+        out = []
+        for i, question in enumerate(questions, start=1):
+            try:
+                out.append(self.validate_question(question))
+            except InvalidQuestionError as exc:
+                raise InvalidQuestionError(f"Question {i} : {exc.message}", hint=exc.hint) from None
+        return out
 
     def validate_question(self, question: Any) -> str:
         if not isinstance(question, str):

@@ -111,8 +111,11 @@ class Embedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         target = self._resolve()
         try:
+            import transformers
             from sentence_transformers import SentenceTransformer
 
+            # Its "Loading weights" bar on stderr is noise in CLI output and logs (loading takes < 1 s).
+            transformers.utils.logging.disable_progress_bar()
             return SentenceTransformer(target, device=self.device, local_files_only=True)
         except Exception as exc:  # missing files, bad config, hub refused...
             raise ModelError(

@@ -341,3 +341,10 @@ def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
             if len(word) > 2:
                 out.append(stem(word))
     return tuple(dict.fromkeys(out))
+
+
+def read_questions(text: str) -> list[str]:
+    """A questions file (``assistant ask --file``): one question per line; blank lines and
+    lines starting with ``#`` are skipped."""
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,25 @@ def test_cli_ingest_ask_stats_and_errors(tmp_path: Path, corpus_copy: Path) -> N
 
     r = runner.invoke(app, ["stats", "--json"], env=env)
     assert r.exit_code == 0 and '"bulletins":' in r.output
+
+    # A file of questions (scripts): one JSON answer per line, in order; "#" lines and blank lines skipped.
+    questions = tmp_path / "questions.txt"
+    questions.write_text(
+        "\ufeff# support\nCombien d'assurés ont activé Mon Espace Santé ?\n\nQuel est le prix du métro ?\n",
+        encoding="utf-8",
+    )
+    r = runner.invoke(app, ["ask", "--file", str(questions), "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["question"] for row in rows] == [
+        "Combien d'assurés ont activé Mon Espace Santé ?",
+        "Quel est le prix du métro ?",
+    ]
+    assert rows[0]["figures"][0]["value"] == 24_000_000 and rows[1]["abstained"]
+    r = runner.invoke(app, ["ask", "-f", "-"], input="Combien d'assurés ont activé Mon Espace Santé ?\n", env=env)
+    assert r.exit_code == 0 and r.stdout.startswith("? Combien d'assurés") and "24 millions" in r.stdout
+    (tmp_path / "latin1.txt").write_bytes("Combien d'assurés ?".encode("latin-1"))
+    (tmp_path / "one-bad.txt").write_text("Combien d'assurés ?\n" + "x" * 100_000 + "\n", encoding="utf-8")
     chunks_before = Assistant(store_dir=store, auto_ingest=False).stats().chunks
 
     bad = [
@@ -60,12 +80,18 @@ def test_cli_ingest_ask_stats_and_errors(tmp_path: Path, corpus_copy: Path) -> N
         (["ask", "x" * 100_000], "trop longue"),
         (["ingest", str(tmp_path / "missing")], "introuvable"),
         (["ask", "Combien ?", "--date-from", "hier"], "Date invalide"),
+        (["ask"], "donnez une question"),
+        (["ask", "Combien ?", "--file", str(questions)], "donnez une question"),
+        (["ask", "--file", str(tmp_path / "absent.txt")], "illisible"),
+        (["ask", "--file", str(tmp_path / "latin1.txt")], "non UTF-8"),
+        (["ask", "--file", str(tmp_path / "one-bad.txt")], "Question 2 : La question est trop longue"),
     ]
     for args, message in bad:
         r = runner.invoke(app, args, env=env)
         assert r.exit_code != 0, args
         assert message in r.output, r.output
         assert "Traceback" not in r.output
+        assert "24 millions" not in r.output  # nothing answered before the refusal
 
     empty_dir = tmp_path / "only-bad"
     empty_dir.mkdir()
