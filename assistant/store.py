@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -43,6 +44,8 @@ SCHEMA_VERSION = 1
 #: On a shared server, another writer's intent younger than this is taken as a live writer's
 #: (one bulletin's writes take well under a second to a few seconds), older as a dead one's.
 STALE_INTENT_S = 120.0
+
+log = logging.getLogger(__name__)
 
 _PAGE = 10_000  # rows per Chroma read: 100k chunks are read back ~35 % faster than with 2,000
 
@@ -226,7 +229,7 @@ class ChunkStore:
         _acquire(path, lock_timeout)  # before Chroma touches the files
         try:
             client = make_client(path=path)
-            return cls(
+            store = cls(
                 client,
                 model_name=model_name,
                 dimension=dimension,
@@ -237,6 +240,16 @@ class ChunkStore:
             )
         finally:
             _release(path)  # the instance holds its own reference
+        # The store is ours alone (the lock): clean up after a writer that died in it now, so
+        # that no answer comes from a half-written bulletin before the next ingest.
+        try:
+            recovered = store.recover()
+        except BaseException:
+            store.close()
+            raise
+        if recovered:
+            log.warning("Indexation interrompue réparée : %s", ", ".join(recovered))
+        return store
 
     @staticmethod
     def drop(

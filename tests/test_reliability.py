@@ -42,7 +42,7 @@ from assistant.lexical import LexicalIndex
 from assistant.models import Answer
 from assistant.retrieval import LexicalCache
 from assistant.settings import Settings
-from assistant.store import ChunkStore
+from assistant.store import ChunkStore, make_client
 
 from .conftest import CORPUS, GOLD, ROOT
 from .crash import Died, die_at_write
@@ -191,12 +191,19 @@ def _open(store: Path, embedder: Embedder) -> Assistant:
     return Assistant(settings=settings, embedder=embedder, auto_ingest=False)
 
 
-def _damage(a: Assistant) -> dict[str, int]:
-    """What a kill left behind: chunks, records, and bulletins whose chunks do not match their record."""
-    records = a.store.records()
-    per = Counter(m["bulletin_id"] for _, _, m in a.store.iter_chunks())
-    partial = sum(1 for b in set(per) | set(records) if b not in records or records[b].chunks != per.get(b, 0))
-    return {"chunks": sum(per.values()), "records": len(records), "partial_bulletins": partial}
+def _damage(store: Path) -> dict[str, int]:
+    """What a kill left behind, read with a bare Chroma client (opening the store repairs it):
+    chunks, records, and bulletins whose chunks do not match their record."""
+    client = make_client(path=store / "chroma")
+    try:
+        chunks, records = client.get_collection("bulletins"), client.get_collection("bulletins-bulletins")
+    except Exception:  # killed before the collections existed
+        return {"chunks": 0, "records": 0, "partial_bulletins": 0}
+    per = Counter(m["bulletin_id"] for m in chunks.get(include=["metadatas"])["metadatas"])
+    got = records.get(include=["metadatas"])
+    claimed = dict(zip(got["ids"], (int(m["chunks"]) for m in got["metadatas"]), strict=True))
+    partial = sum(1 for b in set(per) | set(claimed) if claimed.get(b) != per.get(b, 0))
+    return {"chunks": sum(per.values()), "records": len(claimed), "partial_bulletins": partial}
 
 
 @pytest.mark.slow
@@ -245,8 +252,8 @@ def test_kill_9_during_ingest_then_rerun_equals_a_clean_ingest(tmp_path: Path, e
             assert _quick_check(store) == "ok"  # SQLite intact right after the kill
             trials.append(trial)
             t0 = time.perf_counter()
+            trial["after_kill"] = _damage(store)
             with _open(store, embedder) as a:
-                trial["after_kill"] = _damage(a)
                 report = a.ingest([new], prune=kind == "update")
                 trial["rerun"] = report.summary()
                 check_store(a, expected)
@@ -337,6 +344,27 @@ def test_a_writer_dying_at_any_chroma_call_is_repaired_by_the_next_ingest(
         except AssertionError as exc:
             raise AssertionError(f"dying at write {n}/{len(writes)} ({writes[n - 1]}): {exc}") from exc
     FIGURES.setdefault("crash_points", {})[f"{start}+{crashed_run}->{rerun}"] = len(writes)
+
+
+def test_reopening_an_embedded_store_removes_a_half_written_bulletin_before_any_answer(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    folder = tmp_path / "src" / "corpus"
+    folder.mkdir(parents=True)
+    shutil.copy(CORPUS / "bulletin-mon-espace-sante-2026-01.txt", folder)
+    question = "Combien d'assurés ont activé Mon Espace Santé ?"
+    with _open(tmp_path / "store", embedder) as a:
+        with die_at_write(2, [], kind="upsert"), contextlib.suppress(Died):  # dies writing the record
+            a.ingest([folder])
+        assert a.store.count() > 0 and not a.store.records()
+        assert not a.ask(question).abstained  # the half-written chunks are found while this writer lives
+    assert _damage(tmp_path / "store")["partial_bulletins"] == 1
+    with _open(tmp_path / "store", embedder) as a:  # the next process on the store
+        assert a.store.count() == 0 and a.store.pending() == []
+        answer = a.ask(question)
+        assert answer.abstained and not answer.citations
+        a.ingest([folder])
+        assert a.ask(question).figures[0].value == 24_000_000
 
 
 # -- reopen after a clean exit, and concurrent questions ---------------------------------------------------------------
