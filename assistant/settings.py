@@ -76,9 +76,7 @@ class Settings:
         for name in ("data_dir", "corpus_dir"):
             if name in values:
                 values[name] = Path(values[name]).expanduser()
-        settings = replace(cls(), **values)
-        settings._validate()
-        return settings
+        return replace(cls(), **values)
 
     #: Smallest accepted value of the numeric settings.
     _MINIMUM: ClassVar[dict[str, float]] = {
@@ -90,7 +88,7 @@ class Settings:
         "query_threads": 0,
     }
 
-    def _validate(self) -> None:
+    def __post_init__(self) -> None:
         for name, minimum in self._MINIMUM.items():
             if getattr(self, name) < minimum:
                 var = self._ENV[name]
