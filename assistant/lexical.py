@@ -213,8 +213,12 @@ STOPWORDS = frozenset(
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=32768)
 def fold(text: str) -> str:
-    """Lower-case and strip accents ("Établissements" -> "etablissements")."""
+    """Lower-case and strip accents ("Établissements" -> "etablissements").
+
+    Cached: the reader folds the same sentences of the same bulletins question after question.
+    """
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe").replace("æ", "ae")
 
@@ -388,12 +392,14 @@ def canon(token: str) -> str:
 
 def token_match(q: str, tokens: Iterable[str]) -> bool:
     """Does stemmed question term ``q`` occur among ``tokens`` (synonyms and shared prefixes count)?"""
-    cq = canon(q)
-    for t in tokens:
-        if t == q or canon(t) == cq:
-            return True
-        if len(q) >= 4 and len(t) >= 4 and (t.startswith(q) or q.startswith(t)):
-            return True
-        if len(q) >= 5 and len(t) >= 5 and q[:5] == t[:5]:
-            return True
-    return False
+    return any(_tokens_match(q, t) for t in tokens)
+
+
+@lru_cache(maxsize=262144)
+def _tokens_match(q: str, t: str) -> bool:
+    # Cached: the reader asks about the same (term, token) pairs for every passage it scores.
+    if t == q or canon(t) == canon(q):
+        return True
+    if len(q) >= 4 and len(t) >= 4 and (t.startswith(q) or q.startswith(t)):
+        return True
+    return len(q) >= 5 and len(t) >= 5 and q[:5] == t[:5]
