@@ -125,11 +125,7 @@ def _show_answer(answer: Answer, *, as_json: bool, lines: bool) -> None:
         return
     if lines:
         typer.echo(f"? {answer.question}")
-    typer.echo(answer.to_text())
-    if answer.abstained and answer.suggestions:
-        typer.echo("Peut-être utile :")
-        for s in answer.suggestions:
-            typer.echo(f"  - {s.title} ({s.source}) : « {s.quote} »")
+    typer.echo(answer.to_text(suggestions=True))
     if lines:
         typer.echo("")
 

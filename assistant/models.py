@@ -188,12 +188,16 @@ class Answer(_Model):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
-    def to_text(self) -> str:
-        """Plain text for copy-paste: answer, then numbered sources with quotes."""
+    def to_text(self, *, suggestions: bool = False) -> str:
+        """Plain text for copy-paste: answer, then numbered sources with quotes (and, with
+        ``suggestions``, the passages an abstention points to)."""
         lines = [self.answer]
         for c in self.citations:
             when = f", {c.date}" if c.date else ""
             lines.append(f"[{c.id}] {c.title} ({c.source}{when}) : « {c.quote} »")
+        if suggestions and self.abstained and self.suggestions:
+            lines.append("Peut-être utile :")
+            lines += [f"  - {s.title} ({s.source}) : « {s.quote} »" for s in self.suggestions]
         return "\n".join(lines)
 
 

@@ -257,17 +257,18 @@ class ChunkStore:
     ) -> None:
         """Delete the store's collections without opening them (a store of another model or schema
         cannot be opened: this is how ``--reindex`` starts over). Holds the embedded lock meanwhile."""
-        if path is not None and not url:
-            path.mkdir(parents=True, exist_ok=True)
-            _acquire(path, lock_timeout)
+        local = None if url else path
+        if local is not None:
+            local.mkdir(parents=True, exist_ok=True)
+            _acquire(local, lock_timeout)
         try:
-            client = make_client(path=None if url else path, url=url)
+            client = make_client(path=local, url=url)
             for n in (name, f"{name}-bulletins"):
                 with contextlib.suppress(Exception):  # absent already
                     client.delete_collection(n)
         finally:
-            if path is not None and not url:
-                _release(path)
+            if local is not None:
+                _release(local)
 
     def close(self) -> None:
         if self._lock_path is not None:
