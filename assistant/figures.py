@@ -122,6 +122,9 @@ _PRE_ADJECTIVES: frozenset[str] = _wordset(
     """
 )
 
+#: A lone four-digit number in this range reads as a year (history texts date from 1000 on).
+_YEARS = (1000, 2100)
+
 # A lone year after these words is a date even when a noun follows ("en 2025 patients").
 _DATE_CONTEXT: frozenset[str] = _wordset(
     """
@@ -219,7 +222,7 @@ _DATE_NUMERIC_RE = re.compile(
     r"|(?P<d3>[0-9]{1,2})/(?P<m3>[0-9]{1,2})/(?P<y3>[0-9]{2})"
     r"|(?P<m4>[0-9]{1,2})/(?P<y4>[0-9]{4}))(?![0-9]|[/.\-][0-9])"
 )
-_YEAR_PAIR_RE = re.compile(r"(?<![\w./])(?P<y1>(?:19|20)[0-9]{2})[/\-\u2013](?P<y2>(?:19|20)[0-9]{2})(?![\w/])")
+_YEAR_PAIR_RE = re.compile(r"(?<![\w./])(?P<y1>(?:1[0-9]|20)[0-9]{2})[/\-\u2013](?P<y2>(?:1[0-9]|20)[0-9]{2})(?![\w/])")
 _LABELS = (
     "vague", "vagues", "phase", "étape", "page", "chapitre", "niveau", "type", "tome", "annexe", "version",
     "catégorie", "stade", "grade", "secteur", "titre", "volet", "axe",
@@ -348,7 +351,7 @@ def _count_or_date(text: str, m: re.Match[str], end: int, raw: float, factor: fl
     """A plain number: a COUNT of the noun that follows, or a DATE if it is a lone year."""
     num = m.group("num") or ""
     scaled = factor != 1.0
-    if not scaled and not signed and len(num) == 4 and num.isdigit() and 1900 <= raw <= 2100:
+    if not scaled and not signed and len(num) == 4 and num.isdigit() and _YEARS[0] <= raw <= _YEARS[1]:
         # A lone year is a date unless a plural noun makes it an amount ("2025 patients").
         noun = _noun_after(text, end, via_de=False, direct=True, plural=True)
         nxt = _NEXT_WORD_RE.match(text, end)
@@ -504,7 +507,7 @@ def _build_date_text(text: str, m: re.Match[str]) -> list[_Cand]:
 
 def _build_date_prefix(text: str, m: re.Match[str]) -> list[_Cand]:
     year = int(m.group("year"))
-    if not 1900 <= year <= 2100:
+    if not _YEARS[0] <= year <= _YEARS[1]:
         return []
     return [_Cand(m.start(), m.end(), FigureKind.DATE, float(year), None, date_iso=m.group("year"), prio=3)]
 
@@ -519,7 +522,7 @@ def _build_date_numeric(text: str, m: re.Match[str]) -> list[_Cand]:
         y, mo, d = 2000 + int(g["y3"]), int(g["m3"]), int(g["d3"])
     else:
         y, mo, d = int(g["y4"]), int(g["m4"]), 0
-        if not 1900 <= y <= 2100:
+        if not _YEARS[0] <= y <= _YEARS[1]:
             return []
     if not _valid_date(y, mo, d or None):
         return []

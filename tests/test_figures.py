@@ -240,6 +240,21 @@ def test_lone_years_are_dates_never_counts(source: str) -> None:
     assert all(f.kind is K.DATE for f in years)
 
 
+@pytest.mark.parametrize(
+    ("source", "year"),
+    [
+        ("revient s'établir à Port-Royal en 1610", 1610),
+        ("fondé en 1580 dans", 1580),
+        ("les années 1100", 1100),
+        ("entre 1914-1918, la", 1914),
+    ],
+)
+def test_years_before_1900_are_dates_too(source: str, year: int) -> None:
+    dates = [f for f in extract_figures(source) if f.kind is K.DATE]
+    assert dates and dates[0].value == year, source
+    assert parse_figure("1 610 habitants").kind is K.COUNT  # a thousands separator makes it a count
+
+
 def test_offsets_refer_to_the_given_string() -> None:
     text = "xx 24 millions d’assurés et 70 % des patients en 2025."
     figures = extract_figures(text)
