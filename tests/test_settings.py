@@ -9,12 +9,12 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.errors import ConfigError
-from assistant.settings import BUNDLED_MODEL, PROJECT_ROOT, Settings
+from assistant.settings import E5_MODEL, PROJECT_ROOT, Settings
 
 
 def test_defaults_without_environment() -> None:
     s = Settings.from_env(env={})
-    assert s.embedding_model == BUNDLED_MODEL
+    assert s.embedding_model == E5_MODEL and s.model_dir == PROJECT_ROOT / ".models"
     assert s.data_dir == PROJECT_ROOT / ".assistant-data" and s.chroma_dir == s.data_dir / "chroma"
     assert (s.top_k, s.chunk_tokens, s.query_threads, s.chroma_url, s.api_keys) == (12, 160, 1, None, ())
 

