@@ -6,6 +6,11 @@ drops bulletins that disappeared from an ingested folder. A file that cannot be
 read is reported and never causes other bulletins' chunks to be removed. An
 ingest first finishes the cleanup of one that died half-way (see
 :meth:`assistant.store.ChunkStore.recover`).
+
+The bulletins to (re)write go by groups of a few thousand chunks
+(:meth:`~assistant.store.ChunkStore.groups`): a group is embedded, then written with
+a handful of Chroma calls (:meth:`~assistant.store.ChunkStore.put_bulletins`), so an
+ingest costs little more than its embeddings.
 """
 
 from __future__ import annotations
@@ -75,21 +80,40 @@ def ingest_paths(
         total = sum(len(c) for _, c in planned)
         if on_progress:
             on_progress("embedding", 0, total)
-        vectors = _embed(embedder, planned, show_progress=show_progress, on_progress=on_progress, total=total)
-        report.chunks_embedded = total
-        offset = 0
-        for done, (bulletin, chunks) in enumerate(planned, start=1):
-            report.chunks_removed += store.replace_bulletin(bulletin, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
-            report.chunks_added += len(chunks)
-            if on_progress:
-                on_progress("writing", done, len(planned))
+        # Group by group (a few thousand chunks): embed, then write with a few Chroma calls for the
+        # whole group. Memory stays bounded, and a crash keeps the groups already written.
+        groups = list(store.groups(planned))
+        written = 0
+        for n, group in enumerate(groups, start=1):
+            vectors = _embed(
+                embedder,
+                group,
+                show_progress=show_progress,
+                on_progress=on_progress,
+                done=report.chunks_embedded,
+                total=total,
+            )
+            report.chunks_embedded += len(vectors)
+            if on_progress and n == len(groups):  # "writing" once the embedding is over (progress only moves on)
+                on_progress("writing", written, len(planned))
+            items: list[tuple[Bulletin, list[Chunk], np.ndarray]] = []
+            offset = 0
+            for bulletin, chunks in group:
+                items.append((bulletin, chunks, vectors[offset : offset + len(chunks)]))
+                offset += len(chunks)
+            report.chunks_removed += store.put_bulletins(items)
+            report.chunks_added += offset
+            written += len(group)
+        if on_progress:
+            on_progress("writing", written, len(planned))
 
     if prune:
-        for bid in sorted(records):
-            if any(bid.startswith(f"{root}/") for root in roots) and bid not in present:
-                report.chunks_removed += store.delete_bulletin(bid)
-                report.removed.append(bid)
+        gone = [
+            bid for bid in sorted(records) if any(bid.startswith(f"{root}/") for root in roots) and bid not in present
+        ]
+        if gone:
+            report.chunks_removed += store.delete_bulletins(gone)
+            report.removed += gone
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -100,15 +124,16 @@ def _embed(
     *,
     show_progress: bool,
     on_progress: ProgressFn | None,
+    done: int,
     total: int,
 ) -> np.ndarray:
     texts = [embed_text(b.title, c.text) for b, chunks in planned for c in chunks]
     if on_progress is None:
         return embedder.encode(texts, show_progress=show_progress)
-    # Report progress batch by batch (for the UI's progress indicator).
+    # Report progress batch by batch (for the UI's progress indicator), counted over the whole ingest.
     parts = []
     step = max(embedder.batch_size, 1) * 4
     for s in range(0, len(texts), step):
         parts.append(embedder.encode(texts[s : s + step], show_progress=show_progress))
-        on_progress("embedding", min(s + step, total), total)
+        on_progress("embedding", done + min(s + step, len(texts)), total)
     return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)

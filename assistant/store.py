@@ -24,12 +24,12 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -47,7 +47,17 @@ STALE_INTENT_S = 120.0
 
 log = logging.getLogger(__name__)
 
+_Item = TypeVar("_Item", bound=tuple[Any, ...])  # (bulletin, chunks, ...) for ChunkStore.groups
+
 _PAGE = 10_000  # rows per Chroma read: 100k chunks are read back ~35 % faster than with 2,000
+_IN = 1_000  # bulletin ids per ``$in`` filter when reading their chunks
+_RECORD_CHARS = 8_000_000  # bulletin text per record upsert (a request body, on a server)
+
+#: A write group (:meth:`ChunkStore.groups`): at most this many chunks to write, and bulletins. It bounds
+#: memory, the intent's size and what a crash leaves to clean up; it is near Chroma's batch limit, so a
+#: group's chunks go in one or two calls.
+GROUP_CHUNKS = 5_000
+GROUP_BULLETINS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,12 +444,22 @@ class ChunkStore:
     # -- writes: intent first, then chunks, then the record ---------------------
     #
     # A writer can die between any two Chroma calls (each call is atomic on its own).
-    # Before touching a bulletin, its id is written to the collection metadata as
-    # "pending"; the final stamp update clears it. A bulletin's record is written after
+    # Before touching bulletins, their ids are written to the collection metadata as
+    # "pending"; the final stamp update clears them. A bulletin's record is written after
     # all its chunks, and deleted before them, so a record always means complete chunks.
     # What a dead writer can leave is therefore only chunks of a *pending* bulletin
     # without a record; :meth:`recover` (run by the next ingest) removes them, even if
     # that bulletin has since disappeared from disk and would not be redone.
+    #
+    # Writes go by groups of bulletins (:meth:`groups`): one intent, one delete of the
+    # replaced records, one read of the group's old chunks and a few deletes of them (none
+    # for new bulletins), the new chunks and records in batches of :attr:`batch_size`, one
+    # stamp. A group is bounded (:attr:`group_chunks`, :attr:`group_bulletins`), and so is
+    # what a crash leaves to clean up.
+
+    #: Most chunks (to write) and bulletins in one write group.
+    group_chunks = GROUP_CHUNKS
+    group_bulletins = GROUP_BULLETINS
 
     def pending(self) -> list[str]:
         """Bulletins a writer started changing and did not finish (normally empty)."""
@@ -449,9 +469,14 @@ class ChunkStore:
     def _changing(self, bulletin_ids: Sequence[str], **touch: Any) -> Iterator[None]:
         """Declare the bulletins about to change; on success move the stamp and clear the intent.
 
-        On an exception the intent stays, as after a crash, and the next ingest recovers.
+        On an exception the intent stays, as after a crash, and the next ingest recovers. An
+        intent still there (a dead writer's, or an earlier write of this one that failed) is
+        recovered first: replacing it would forget the chunks it may have left.
         """
         meta = self.metadata()
+        if _pending_ids(meta):
+            self.recover()
+            meta = self.metadata()
         meta.update(
             pending=json.dumps(sorted(set(bulletin_ids)), ensure_ascii=False),
             pending_at=time.time(),
@@ -481,56 +506,96 @@ class ChunkStore:
                 "la suivante réparera ce qu'elle a laissé. Une seule indexation à la fois par magasin.",
             )
         committed = set(self._docs.get(ids=pending, include=[])["ids"])
-        cleaned = [b for b in pending if b not in committed and self._delete_chunks(b)]
+        removed = self._delete_chunks([b for b in pending if b not in committed])
         self._touch(pending="[]")
-        return cleaned
+        return [b for b in pending if removed[b]]
 
-    def delete_bulletin(self, bulletin_id: str) -> int:
-        """Remove a bulletin (record, then chunks); returns the number of chunks removed."""
-        with self._changing([bulletin_id]):
-            self._docs.delete(ids=[bulletin_id])
-            return self._delete_chunks(bulletin_id)
+    def groups(self, items: Iterable[_Item]) -> Iterator[list[_Item]]:
+        """``(bulletin, chunks, ...)`` items cut into write groups, lazily: at most :attr:`group_chunks`
+        chunks (a bigger bulletin alone) and :attr:`group_bulletins` bulletins, each bulletin once."""
+        group: list[_Item] = []
+        ids: set[str] = set()
+        chunks = 0
+        for item in items:
+            bulletin, item_chunks = item[0], item[1]
+            full = chunks + len(item_chunks) > self.group_chunks or len(group) >= self.group_bulletins
+            if group and (full or bulletin.id in ids):
+                yield group
+                group, ids, chunks = [], set(), 0
+            group.append(item)
+            ids.add(bulletin.id)
+            chunks += len(item_chunks)
+        if group:
+            yield group
+
+    def put_bulletins(self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]]) -> int:
+        """Write a group of bulletins, new ones or new versions; returns the number of old chunks removed.
+
+        In order: the intent (every bulletin of the group); the records of those already
+        stored (commit markers go first), then the old chunks of the group; every new chunk,
+        then every record; the stamp, which clears the intent. The old chunks are found with
+        one read for the whole group (indexed on ``bulletin_id``, a few ms): new bulletins cost
+        no delete, yet chunks left without a record by any earlier writer are removed too.
+        """
+        if not group:
+            return 0
+        ids = [b.id for b, _, _ in group]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a write group holds each bulletin once (see ChunkStore.groups)")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._changing(ids, last_ingest=now):
+            self._delete_records(self._docs.get(ids=ids, include=[])["ids"])
+            removed = sum(self._delete_chunks(ids).values())
+            self._write_group(group, self.batch_size, now=now)
+        return removed
 
     def replace_bulletin(self, bulletin: Bulletin, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
         """Write a bulletin in place of its previous version; returns the number of old chunks removed."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._changing([bulletin.id], last_ingest=now):
-            self._docs.delete(ids=[bulletin.id])
-            removed = self._delete_chunks(bulletin.id)
-            self._write_group([(bulletin, chunks, vectors)], self.batch_size, now=now)
+        return self.put_bulletins([(bulletin, chunks, vectors)])
+
+    def delete_bulletins(self, bulletin_ids: Sequence[str]) -> int:
+        """Remove bulletins (records, then chunks), by groups; returns the number of chunks removed."""
+        ids = list(dict.fromkeys(bulletin_ids))
+        removed = 0
+        for s in range(0, len(ids), self.group_bulletins):
+            group = ids[s : s + self.group_bulletins]
+            with self._changing(group):
+                self._delete_records(group)
+                removed += sum(self._delete_chunks(group).values())
         return removed
 
-    def _delete_chunks(self, bulletin_id: str) -> int:
-        existing = self._chunks.get(where={"bulletin_id": bulletin_id}, include=[])["ids"]
-        for start in range(0, len(existing), self.batch_size):
-            self._chunks.delete(ids=existing[start : start + self.batch_size])
-        return len(existing)
+    def delete_bulletin(self, bulletin_id: str) -> int:
+        """Remove a bulletin (record, then chunks); returns the number of chunks removed."""
+        return self.delete_bulletins([bulletin_id])
+
+    def _delete_records(self, bulletin_ids: Sequence[str]) -> None:
+        size = self.batch_size
+        for s in range(0, len(bulletin_ids), size):
+            self._docs.delete(ids=list(bulletin_ids[s : s + size]))
+
+    def _delete_chunks(self, bulletin_ids: Sequence[str]) -> Counter[str]:
+        """Every chunk of these bulletins: read by ``bulletin_id`` (their ids depend on the content
+        hash they were written with), then deleted by batches. Returns the chunks removed per bulletin."""
+        removed: Counter[str] = Counter()
+        ids: list[str] = []
+        for s in range(0, len(bulletin_ids), _IN):
+            part = list(bulletin_ids[s : s + _IN])
+            got = self._chunks.get(where={"bulletin_id": {"$in": part}}, include=["metadatas"])
+            ids += got["ids"]
+            removed.update(str((m or {}).get("bulletin_id")) for m in got["metadatas"])
+        size = self.batch_size
+        for s in range(0, len(ids), size):
+            self._chunks.delete(ids=ids[s : s + size])
+        return removed
 
     def add_bulletins(self, items: Iterable[tuple[Bulletin, Sequence[Chunk], np.ndarray]]) -> int:
-        """Bulk load of new bulletins: what :meth:`replace_bulletin` writes, in big batches.
-
-        Loading 100k synthetic chunks one bulletin at a time spends most of its time in
-        per-call round trips (intent, upsert, record, stamp); here a group of bulletins is
-        declared pending, has its chunks written, then its records (still the commit
-        markers), then the next group. Returns the number of chunks written.
-        """
-        size = self.batch_size
-        group: list[tuple[Bulletin, Sequence[Chunk], np.ndarray]] = []
-        pending = written = 0
-        for item in items:
-            group.append(item)
-            pending += len(item[1])
-            if pending >= size:
-                written += self._write_new_group(group, size)
-                group, pending = [], 0
-        if group:
-            written += self._write_new_group(group, size)
+        """Bulk load (bench): :meth:`put_bulletins` group after group, from a lazy iterable.
+        Returns the number of chunks written."""
+        written = 0
+        for group in self.groups(items):
+            self.put_bulletins(group)
+            written += sum(len(c) for _, c, _ in group)
         return written
-
-    def _write_new_group(self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int) -> int:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._changing([b.id for b, _, _ in group], last_ingest=now):
-            return self._write_group(group, size, now=now)
 
     def _write_group(
         self, group: Sequence[tuple[Bulletin, Sequence[Chunk], np.ndarray]], size: int, *, now: str
@@ -546,21 +611,28 @@ class ChunkStore:
             ids += [c.id for c in chunks]
             docs += [c.text for c in chunks]
             metas += [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
-            vectors.append(np.asarray(vecs, dtype=np.float32))
+            if chunks:
+                vectors.append(np.asarray(vecs, dtype=np.float32))
             record = {"content_hash": bulletin.content_hash, "chunks": len(chunks), "path": bulletin.path}
             records.append({**base, **record, "ingested_at": now})
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         for s in range(0, len(ids), size):
             e = s + size
             self._chunks.upsert(ids=ids[s:e], embeddings=matrix[s:e], documents=docs[s:e], metadatas=metas[s:e])
-        for s in range(0, len(group), size):
-            part = group[s : s + size]
+        s = 0
+        while s < len(group):  # records carry the full texts: batches bounded in characters too
+            e, chars = s, 0
+            while e < len(group) and e - s < size and (e == s or chars + len(group[e][0].text) <= _RECORD_CHARS):
+                chars += len(group[e][0].text)
+                e += 1
+            part = group[s:e]
             self._docs.upsert(
                 ids=[b.id for b, _, _ in part],
                 embeddings=[[1.0]] * len(part),
                 documents=[b.text for b, _, _ in part],
-                metadatas=records[s : s + size],
+                metadatas=records[s:e],
             )
+            s = e
         return len(ids)
 
     @property

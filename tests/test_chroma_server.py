@@ -158,11 +158,12 @@ def test_a_writer_dying_on_a_shared_server_is_repaired_without_racing_a_live_one
     s = Settings.from_env(env={}, data_dir=tmp_path, chroma_url=chroma_server.url, collection="died")
     with Assistant(settings=s, embedder=embedder, auto_ingest=False) as dying:
         calls: list[str] = []
-        # Dies writing the first bulletin's record: its chunks are in, without their commit marker.
+        # Dies writing the records (both bulletins are one write group): their chunks are in, without
+        # their commit markers.
         with die_at_write(2, calls, kind="upsert"), contextlib.suppress(Died):
             dying.ingest([folder])
         first = dying.store.pending()
-        assert len(first) == 1 and dying.store.count() > 0 and not dying.store.records()
+        assert len(first) == 2 and dying.store.count() > 0 and not dying.store.records()
     with Assistant(settings=s, embedder=embedder, auto_ingest=False) as other:
         with pytest.raises(StoreBusyError, match="Une autre indexation") as busy:
             other.ingest([folder])

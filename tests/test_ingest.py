@@ -127,3 +127,41 @@ def test_files_and_folders_and_copies(make_assistant, corpus_copy: Path, tmp_pat
     shutil.copytree(corpus_copy, elsewhere)
     again = a.ingest([elsewhere])  # same ids from another location: nothing new for the seed
     assert "corpus/bulletin-mon-espace-sante-2026-01.txt" in again.unchanged
+
+
+def test_ingest_writes_by_groups_with_exact_counts(make_assistant, corpus_copy: Path) -> None:
+    """A few Chroma write calls per ingest, however many bulletins (not a few per bulletin); new
+    bulletins cost no delete; the report's counts are the store's."""
+    from collections import Counter
+
+    from .crash import die_at_write
+
+    a = make_assistant()
+    a.store.set_dimension(a.embedder.dimension)
+    calls: list[str] = []
+    with die_at_write(None, calls):
+        first = a.ingest([corpus_copy])
+    assert len(first.added) == len(list(corpus_copy.glob("*.*"))) > 5
+    assert calls == ["modify", "upsert", "upsert", "modify"]  # intent, chunks, records, stamp
+
+    records = a.store.records()
+    changed = ["bulletin-urgences-2025-06-12.txt", "bulletin-chiffres-cles-ans-2025-02.md"]
+    for name in changed:
+        path = corpus_copy / name
+        path.write_text(path.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    gone = "bulletin-mon-espace-sante-2026-01.txt"
+    (corpus_copy / gone).unlink()
+    (corpus_copy / "nouveau.txt").write_text("Nouveau bulletin\n\nEn 2026, 12 centres ont ouvert.\n", encoding="utf-8")
+    calls.clear()
+    with die_at_write(None, calls):
+        second = a.ingest([corpus_copy], prune=True)
+    # Replaced: intent, their records, their chunks, chunks, records, stamp. Pruned: intent, record, chunks, stamp.
+    assert Counter(calls) == {"modify": 4, "delete": 4, "upsert": 2}, calls
+    assert sorted(second.updated) == sorted(f"corpus/{n}" for n in changed)
+    assert second.added == ["corpus/nouveau.txt"] and second.removed == [f"corpus/{gone}"]
+    assert second.chunks_removed == sum(records[f"corpus/{n}"].chunks for n in [*changed, gone])
+    per_bulletin = Counter(m["bulletin_id"] for _, _, m in a.store.iter_chunks())
+    now = a.store.records()
+    assert second.chunks_added == sum(per_bulletin[b] for b in [*second.updated, *second.added])
+    assert {b: r.chunks for b, r in now.items()} == dict(per_bulletin) and a.store.pending() == []
+    assert a.store.count() == first.chunks_added - second.chunks_removed + second.chunks_added

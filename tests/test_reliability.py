@@ -104,6 +104,9 @@ def check_store(a: Assistant, expected_ids: set[str]) -> None:
 # -- kill -9 -----------------------------------------------------------------------------------------------------------
 
 KILL_CHUNK_TOKENS = 16  # one sentence per chunk: many chunks, little to embed
+#: Write groups and Chroma batches small enough that the regional corpus (~50 chunks) takes several groups,
+#: several chunk and record upserts per group and several deletes: crash points inside each of them.
+SMALL_WRITES = {"batch_size": 4, "group_chunks": 30, "group_bulletins": 6}
 
 
 def _regional_corpus(folder: Path, *, old: bool) -> None:
@@ -155,7 +158,13 @@ class IngestDriver:
     def run(self, store: Path, corpus: Path, *, prune: bool, kill: tuple[str, float] | None = None) -> dict[str, Any]:
         """One ingest in a child. ``kill=(event, s)``: SIGKILL it ``s`` seconds after that event. Returns its events."""
         assert self.proc.stdin is not None
-        cmd = {"store": str(store), "paths": [str(corpus)], "prune": prune, "chunk_tokens": KILL_CHUNK_TOKENS}
+        cmd = {
+            "store": str(store),
+            "paths": [str(corpus)],
+            "prune": prune,
+            "chunk_tokens": KILL_CHUNK_TOKENS,
+            "write_sizes": SMALL_WRITES,  # many write calls (the default writes these ten bulletins in four)
+        }
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         events: dict[str, dict[str, Any]] = {}
@@ -296,20 +305,15 @@ def test_reader_catches_up_when_a_killed_writer_never_moved_the_stamp(tmp_path: 
         assert sorted(reader.current().ids) == sorted(cid for cid, _, _ in writer.store.iter_chunks())
 
 
-@pytest.mark.parametrize(
-    ("start", "crashed_run", "rerun"),
-    [
-        ("empty", "new", "new"),  # first ingest dies, same ingest again
-        ("old", "new", "new"),  # update + prune dies, same ingest again
-        ("empty", "old", "new"),  # first ingest of the old release dies; the folder changes (one bulletin gone)
-    ],
-)
-def test_a_writer_dying_at_any_chroma_call_is_repaired_by_the_next_ingest(
-    tmp_path: Path, embedder: Embedder, start: str, crashed_run: str, rerun: str
-) -> None:
-    """Every crash point, not random ones: each Chroma call is atomic, so dying before the n-th
-    write call is exactly what a ``kill -9`` between two calls leaves on disk (the test above
-    checks that against real kills). The next ingest must give a clean store."""
+def _small_writes(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(ChunkStore, "batch_size", property(lambda self: SMALL_WRITES["batch_size"]))
+    mp.setattr(ChunkStore, "group_chunks", SMALL_WRITES["group_chunks"])
+    mp.setattr(ChunkStore, "group_bulletins", SMALL_WRITES["group_bulletins"])
+
+
+def _every_crash_point(tmp_path: Path, embedder: Embedder, start: str, crashed_run: str, rerun: str) -> list[str]:
+    """Die before each Chroma write call of an ingest (``prune=True``) in turn, re-ingest, check the store.
+    Returns the clean run's write calls; raises AssertionError naming the first crash point that breaks."""
     corpora = {"new": tmp_path / "new" / "regions", "old": tmp_path / "old" / "regions"}
     _regional_corpus(corpora["new"], old=False)
     _regional_corpus(corpora["old"], old=True)
@@ -337,13 +341,69 @@ def test_a_writer_dying_at_any_chroma_call_is_repaired_by_the_next_ingest(
         return calls
 
     writes = trial(None)  # the clean run: how many write calls there are to die at
-    assert len(writes) > 20, writes
     for n in range(1, len(writes) + 1):
         try:
             trial(n)
         except AssertionError as exc:
             raise AssertionError(f"dying at write {n}/{len(writes)} ({writes[n - 1]}): {exc}") from exc
-    FIGURES.setdefault("crash_points", {})[f"{start}+{crashed_run}->{rerun}"] = len(writes)
+    return writes
+
+
+@pytest.mark.parametrize("sizes", ["default", "small"])
+@pytest.mark.parametrize(
+    ("start", "crashed_run", "rerun"),
+    [
+        ("empty", "new", "new"),  # first ingest dies, same ingest again
+        ("old", "new", "new"),  # update + prune dies, same ingest again
+        ("empty", "old", "new"),  # first ingest of the old release dies; the folder changes (one bulletin gone)
+    ],
+)
+def test_a_writer_dying_at_any_chroma_call_is_repaired_by_the_next_ingest(
+    tmp_path: Path,
+    embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    start: str,
+    crashed_run: str,
+    rerun: str,
+    sizes: str,
+) -> None:
+    """Every crash point, not random ones: each Chroma call is atomic, so dying before the n-th
+    write call is exactly what a ``kill -9`` between two calls leaves on disk (the test above
+    checks that against real kills). The next ingest must give a clean store.
+
+    With the default sizes the ten bulletins are one write group (a handful of calls: what an
+    ingest does); with small ones, several groups of several batches each."""
+    if sizes == "small":
+        _small_writes(monkeypatch)
+    writes = _every_crash_point(tmp_path, embedder, start, crashed_run, rerun)
+    counts = Counter(writes)
+    if sizes == "default":  # one group: intent, one upsert of chunks and one of records, stamp
+        assert counts["upsert"] == 2 and counts["modify"] <= 5, writes  # (+ the dimension; + prune's intent, stamp)
+        assert counts["delete"] == 4 * (start == "old"), writes  # replaced records, their chunks; same for the pruned
+    else:  # several groups, several batches each
+        assert counts["upsert"] >= 5 and counts["modify"] >= 4 and len(writes) >= 15, writes
+        assert counts["delete"] >= 4 * (start == "old"), writes
+    FIGURES.setdefault("crash_points", {})[f"{start}+{crashed_run}->{rerun} ({sizes})"] = len(writes)
+
+
+def test_every_crash_point_check_catches_records_written_before_chunks(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above, on a deliberately wrong write order (each group's records before its chunks):
+    it must fail, else it would not catch a real regression."""
+    from assistant.store import _bulletin_meta
+
+    write_group = ChunkStore._write_group
+
+    def records_first(self: ChunkStore, group: Any, size: int, *, now: str) -> int:
+        for bulletin, chunks, _ in group:
+            meta = {**_bulletin_meta(bulletin), "content_hash": bulletin.content_hash, "chunks": len(chunks)}
+            self._docs.upsert(ids=[bulletin.id], embeddings=[[1.0]], documents=[bulletin.text], metadatas=[meta])
+        return write_group(self, group, size, now=now)
+
+    monkeypatch.setattr(ChunkStore, "_write_group", records_first)
+    with pytest.raises(AssertionError, match=r"dying at write \d+/\d+"):
+        _every_crash_point(tmp_path, embedder, "empty", "new", "new")
 
 
 def test_reopening_an_embedded_store_removes_a_half_written_bulletin_before_any_answer(
