@@ -116,7 +116,7 @@ def embed_text(title: str, text: str) -> str:
     return f"{title}\n{text}"
 
 
-def chunk_bulletin(bulletin: Bulletin, tokenizer: Tokenizer, *, target_tokens: int = 160) -> list[Chunk]:
+def chunk_bulletin(bulletin: Bulletin, tokenizer: Tokenizer, *, target_tokens: int = 128) -> list[Chunk]:
     """Cut a bulletin into chunks of whole sentences within the token budget."""
     text = bulletin.text
     title_cost = tokenizer.count(embed_text(bulletin.title, ""))  # includes special tokens

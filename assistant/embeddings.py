@@ -59,8 +59,8 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 BACKEND_TORCH = "torch"
 BACKEND_ONNX = "onnx"
 BACKEND_ONNX_INT8 = "onnx-int8"
-BACKENDS = (BACKEND_ONNX_INT8, BACKEND_ONNX, BACKEND_TORCH)
-DEFAULT_BACKEND = BACKEND_ONNX_INT8
+BACKENDS = Settings.BACKENDS  # onnx-int8, onnx, torch: validated where settings are read
+DEFAULT_BACKEND = Settings.embedding_backend
 
 
 def bundled_model_dir() -> Path:
@@ -126,7 +126,7 @@ class Embedder:
             device=settings.device,
             query_threads=settings.query_threads,
             model_dir=settings.model_dir,
-            backend=getattr(settings, "embedding_backend", DEFAULT_BACKEND),
+            backend=settings.embedding_backend,
         )
 
     # -- loading -------------------------------------------------------------

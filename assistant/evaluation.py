@@ -140,10 +140,19 @@ def abstention_scores(outcomes: Iterable[tuple[bool, bool]]) -> tuple[float | No
 
 
 def source_rank(passages: Sequence[Passage], source: str | None) -> int | None:
-    """1-based rank of the first passage from bulletin ``source`` (None when absent)."""
+    """1-based rank of bulletin ``source`` among the distinct bulletins of ``passages``, in order (None when absent).
+
+    Several chunks of one bulletin count once: recall@k is "the expected bulletin among the first k
+    bulletins retrieved".
+    """
     if source is None:
         return None
-    return next((i for i, p in enumerate(passages, start=1) if p.bulletin_id == source), None)
+    bulletins = list(dict.fromkeys(p.bulletin_id for p in passages))
+    return bulletins.index(source) + 1 if source in bulletins else None
+
+
+#: Chunks retrieved to rank bulletins for recall@1/@5/@10 (enough to hold 10 distinct bulletins).
+RECALL_DEPTH = 30
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -178,7 +187,7 @@ class ItemResult:
     figures: list[dict[str, Any]]
     cited: list[str]
     citation_ok: bool | None  # only judged on correct answers to answerable questions with a source
-    source_rank: int | None  # rank of the expected source in retrieve(standalone, k=5)
+    source_rank: int | None  # rank of the expected bulletin among the distinct bulletins retrieved
     figures_verbatim: int
     figures_total: int
     latency_ms: float
@@ -285,6 +294,7 @@ class EvalResult:
             "abstention_recall": self.abstention_recall,
             "retrieval_recall_at_1": self.recall_at(1),
             "retrieval_recall_at_5": self.recall_at(5),
+            "retrieval_recall_at_10": self.recall_at(10),
             "faithfulness": self.faithfulness,
             "latency_p50_ms": self.latency_p50_ms,
             "latency_p95_ms": self.latency_p95_ms,
@@ -311,7 +321,8 @@ class EvalResult:
             f"Accuracy {_pct(m['accuracy'])} ({self.correct}/{self.total})   citations {_pct(m['citation_accuracy'])}"
             f"   faithfulness {_pct(m['faithfulness'])}",
             f"Abstention precision {_pct(m['abstention_precision'])}   recall {_pct(m['abstention_recall'])}",
-            f"Retrieval recall@1 {_pct(m['retrieval_recall_at_1'])}   @5 {_pct(m['retrieval_recall_at_5'])}",
+            f"Retrieval recall@1 {_pct(m['retrieval_recall_at_1'])}   @5 {_pct(m['retrieval_recall_at_5'])}"
+            f"   @10 {_pct(m['retrieval_recall_at_10'])}",
             f"Latency p50 {_ms(m['latency_p50_ms'])}   p95 {_ms(m['latency_p95_ms'])}",
             "By category: "
             + ", ".join(f"{c} {_pct(s.accuracy)} ({s.correct}/{s.n})" for c, s in self.by_category.items()),
@@ -336,6 +347,7 @@ class EvalResult:
             f"| abstention recall | {_pct(m['abstention_recall'])} |",
             f"| retrieval recall@1 | {_pct(m['retrieval_recall_at_1'])} |",
             f"| retrieval recall@5 | {_pct(m['retrieval_recall_at_5'])} |",
+            f"| retrieval recall@10 | {_pct(m['retrieval_recall_at_10'])} |",
             f"| faithfulness (figures verbatim in their quote) | {_pct(m['faithfulness'])} |",
             f"| latency p50 / p95 | {_ms(m['latency_p50_ms'])} / {_ms(m['latency_p95_ms'])} |",
             "",
@@ -434,7 +446,7 @@ def evaluate_item(assistant: Assistant, item: GoldItem, *, k: int | None = None)
         )  # fmt: skip
     latency = (time.perf_counter() - t0) * 1000
     correct = figure_correct(item, answer)
-    passages = assistant.retriever.retrieve(standalone, k=5)
+    passages = assistant.retriever.retrieve(standalone, k=RECALL_DEPTH)
     verbatim, total = faithfulness_counts(answer)
     judged = correct and item.answerable and item.source is not None
     return ItemResult(

@@ -45,7 +45,7 @@ def ingest_paths(
     *,
     store: ChunkStore,
     embedder: Embedder,
-    target_tokens: int = 160,
+    target_tokens: int = 128,
     max_file_bytes: int = 5_000_000,
     prune: bool = False,
     show_progress: bool = False,

@@ -261,6 +261,7 @@ class LexicalIndex:
     _bm25: Any = None
     _df: Counter[str] = field(default_factory=Counter)
     _vocab: list[str] | None = None
+    _rows: dict[str, int] | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str, dict[str, Any]]], stamp: str = "") -> LexicalIndex:
@@ -280,6 +281,12 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """Row of a chunk id (None if the index does not hold it)."""
+        if self._rows is None:
+            self._rows = {cid: i for i, cid in enumerate(self.ids)}
+        return self._rows.get(chunk_id)
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency of a stemmed token."""
@@ -303,17 +310,28 @@ class LexicalIndex:
             self._vocab = sorted(self._df)
         return self._vocab
 
-    def search(self, query: str, k: int, allowed: Sequence[bool] | None = None) -> list[tuple[int, float]]:
-        """Top ``k`` (row, score) for ``query``; ``allowed`` masks rows (filters)."""
+    def scores(self, query: str, allowed: Sequence[bool] | None = None) -> np.ndarray:
+        """BM25 score of every row for ``query`` (0 where ``allowed`` masks a row out, or no term matches)."""
         tokens = [t for t in tokenize(query) if t in self._df]
         if not tokens or self._bm25 is None:
-            return []
+            return np.zeros(len(self.ids), dtype=np.float32)
+        vocab = self._bm25.vocab_dict
         weights = np.asarray(allowed, dtype=np.float32) if allowed is not None else None
-        k = min(k, len(self.ids))
-        docs, scores = self._bm25.retrieve(
-            _as_bm25s([tokens], self._bm25.vocab_dict), k=k, show_progress=False, n_threads=1, weight_mask=weights
-        )
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        return np.asarray(self._bm25.get_scores([vocab[t] for t in tokens], weight_mask=weights), dtype=np.float32)
+
+    def search(self, query: str, k: int, allowed: Sequence[bool] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` (row, score) for ``query``, best first, scores > 0; ``allowed`` masks rows (filters)."""
+        return top_rows(self.scores(query, allowed), k)
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (row, score) of a score array, best first (ties by row), positive scores only."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = part[np.lexsort((part, -scores[part]))]
+    return [(int(r), float(scores[r])) for r in order if scores[r] > 0]
 
 
 def _as_bm25s(corpus: list[list[str]], vocab: dict[str, int] | None = None) -> Any:

@@ -36,12 +36,14 @@ class Settings:
     #: Where bundled models are converted to sentence-transformers folders (once).
     model_dir: Path = PROJECT_ROOT / ".models"
     device: str = "cpu"
+    #: How the default model runs on CPU: "onnx-int8" (fastest), "onnx" (fp32) or "torch".
+    embedding_backend: str = "onnx-int8"
     #: torch threads for one question's embedding (0: torch's default); see Embedder.encode_query.
     query_threads: int = 1
     chroma_url: str | None = None
     collection: str = "bulletins"
     top_k: int = 12
-    chunk_tokens: int = 160
+    chunk_tokens: int = 128
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
     lock_timeout_s: float = 3.0
@@ -53,6 +55,7 @@ class Settings:
         "embedding_model": "ASSISTANT_EMBEDDING_MODEL",
         "model_dir": "ASSISTANT_MODEL_DIR",
         "device": "ASSISTANT_DEVICE",
+        "embedding_backend": "ASSISTANT_EMBEDDING_BACKEND",
         "query_threads": "ASSISTANT_QUERY_THREADS",
         "chroma_url": "ASSISTANT_CHROMA_URL",
         "collection": "ASSISTANT_COLLECTION",
@@ -93,7 +96,14 @@ class Settings:
         "query_threads": 0,
     }
 
+    #: Accepted values of ``embedding_backend`` (see assistant/embeddings.py).
+    BACKENDS: ClassVar[tuple[str, ...]] = ("onnx-int8", "onnx", "torch")
+
     def __post_init__(self) -> None:
+        if self.embedding_backend not in self.BACKENDS:
+            raise ConfigError(
+                f"ASSISTANT_EMBEDDING_BACKEND = {self.embedding_backend!r} : {', '.join(self.BACKENDS)} attendu."
+            )
         for name, minimum in self._MINIMUM.items():
             if getattr(self, name) < minimum:
                 var = self._ENV[name]

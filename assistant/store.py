@@ -689,6 +689,13 @@ class ChunkStore:
         got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
         return list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings of chunks by id, in one call (ids no longer stored are left out)."""
+        if not ids:
+            return {}
+        got = self._chunks.get(ids=list(ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
+
     def stats(self) -> StoreStats:
         records = self.records()
         dates = sorted(r.date for r in records.values() if r.date)

