@@ -86,4 +86,3 @@ def test_fusion_beats_bm25_alone_and_dense_alone_on_real_french_questions(
     assert fused >= bm25 and fused >= dense, (fused, bm25, dense)
     print(f"recall@1 fused {fused:.3f}, bm25 {bm25:.3f}, dense {dense:.3f} on {len(gold)} questions")
     assert fused >= 0.75, fused
-

@@ -49,7 +49,7 @@ def test_explicit_arguments_win_over_the_environment(tmp_path: Path) -> None:
         ({"ASSISTANT_TOP_K": "0"}, "ASSISTANT_TOP_K = 0 : au moins 1 attendu"),
         ({"ASSISTANT_CHUNK_TOKENS": "4"}, "ASSISTANT_CHUNK_TOKENS = 4 : au moins 16 attendu"),
         ({"ASSISTANT_QUERY_THREADS": "-1"}, "ASSISTANT_QUERY_THREADS = -1 : au moins 0 attendu"),
-        ({"ASSISTANT_EMBEDDING_BACKEND": "gpu"}, "ASSISTANT_EMBEDDING_BACKEND = 'gpu' : onnx-int8, onnx, torch attendu"),
+        ({"ASSISTANT_EMBEDDING_BACKEND": "gpu"}, "BACKEND = .gpu. : onnx-int8, onnx, torch attendu"),
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None:
