@@ -10,7 +10,7 @@ from .computation import Calculator, plan
 from .conversation import standalone_question
 from .models import Answer, Filters
 from .questions import analyse
-from .reader import Reader
+from .reading import Reader
 from .retrieval import HybridRetriever, passage_from_document
 
 

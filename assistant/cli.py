@@ -168,6 +168,45 @@ def eval_gold(
         raise typer.Exit(1)
 
 
+@app.command("train-reader")
+def train_reader(
+    piaf: Annotated[
+        Path | None, typer.Option("--piaf", help="Dossier piaf-dev (gold.jsonl, corpus/) ; défaut ../shared/piaf-dev.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Fichier du modèle (défaut : assistant/reading/reader_model.json).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Ne rien écrire ; code 1 si le modèle livré diffère du modèle reconstruit.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reconstruit le modèle du lecteur (régression logistique, validation croisée groupée par article)."""
+    from .reading import train
+    from .reading.model import ReaderModel
+
+    try:
+        result = train.train(
+            piaf_dir=piaf or train.PIAF_DIR,
+            progress=(lambda m: typer.echo(m, err=True)) if sys.stderr.isatty() else None,
+        )
+        path = out or train.MODEL_PATH
+        if check:
+            same = path.is_file() and ReaderModel.load(path).matches(result.model)
+        else:
+            train.write(result.model, path)
+    except AssistantError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _print_json(result.report)
+    else:
+        typer.echo(train.summary(result))
+        typer.echo(f"Modèle : {path}" + ("" if not check else (" (identique)" if same else " (DIFFÉRENT)")))
+    if check and not same:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (127.0.0.1 : cette machine).")] = "127.0.0.1",

@@ -20,7 +20,7 @@ from .figures import FigureKind
 from .lexical import fold
 from .models import Answer, Citation, Computation, FigureOut, Operand, Passage
 from .questions import QuestionSpec, analyse
-from .reader import Candidate, Reader, as_of_for, citation_for, figure_out
+from .reading import Candidate, Reader, as_of_for, citation_for, figure_out
 
 K = FigureKind
 
@@ -133,10 +133,11 @@ class Calculator:
             ranked = [c for c in ranked if not _is_target(c)]
         if prefer_bulletin:
             # An objective is usually reported next to the level it is measured against.
-            same = [c for c in ranked if c.passage.bulletin_id == prefer_bulletin and c.score >= self.reader.threshold]
-            ranked = same or ranked
-        best = self.reader.pick(spec, ranked)
-        return best if best is not None and best.score >= self.reader.threshold else None
+            same = [c for c in ranked if c.passage.bulletin_id == prefer_bulletin]
+            if self.reader.decide(spec, same)[2]:
+                ranked = same
+        best, _, answered = self.reader.decide(spec, ranked)
+        return best if answered else None
 
     def answer(self, p: Plan, question: str, spec: QuestionSpec) -> Answer:
         kinds = tuple(k for k in spec.kinds if k is not K.PERCENT) or (K.COUNT, K.MONEY)
@@ -169,16 +170,59 @@ def _is_target(c: Candidate) -> bool:
 
 
 def incompatible(operation: Operation, a: Candidate, b: Candidate) -> str | None:
-    """Why two operands cannot be combined, or None."""
+    """Why two operands cannot be combined, or None.
+
+    Only like quantities combine: the same kind, the same unit, the same "per" basis (a
+    per-inhabitant amount is not a part of a national total) and, for a growth or a part, the
+    same order of magnitude.
+    """
     fa, fb = a.figure, b.figure
     if fa.kind is not fb.kind or ((fa.unit in ("%", "EUR") or fb.unit in ("%", "EUR")) and fa.unit != fb.unit):
         return f"les deux chiffres ne sont pas dans la même unité ({fa.text} et {fb.text})"
+    pa, pb = per_basis(a), per_basis(b)
+    if pa != pb:
+        what = " et ".join(f"{c.figure.text} {p}" if p else f"{c.figure.text} au total" for c, p in ((a, pa), (b, pb)))
+        return f"les deux chiffres ne portent pas sur la même base ({what})"
     if operation == "growth":
         da, db = as_of_for(a), as_of_for(b)
         if da and db and da.date == db.date:
             return f"les deux chiffres portent sur la même période ({da.label})"
+    va, vb = abs(fa.value or 0.0), abs(fb.value or 0.0)
+    if operation in ("growth", "excluding") and va and vb and max(va, vb) / min(va, vb) > MAX_SCALE_RATIO:
+        return f"les deux chiffres ne sont pas du même ordre de grandeur ({fa.text} et {fb.text})"
     if operation == "excluding" and fb.value is not None and fa.value is not None and fb.value > fa.value:
         return f"la partie ({fb.text}) dépasse le total ({fa.text})"
+    return None
+
+
+#: Two values of one indicator at two dates, or a total and its part, differ by less than this factor;
+#: beyond it they are not the same quantity (a national total and a per-inhabitant amount).
+MAX_SCALE_RATIO = 1000.0
+
+_PER_RE = re.compile(
+    r"^\s*(?:de\s+|d'|d’)?(?:[a-zà-ÿ'’-]+\s+){0,2}?(?:par|/)\s*(?:an\b|mois\b|jour\b|semaine\b|"
+    r"(?:le\s+|la\s+|l'|l’)?(?:habitant|personne|patient|assuré|assure|bénéficiaire|beneficiaire|"
+    r"ménage|menage|foyer|salarié|salarie|élève|eleve|naissance|tête|tete|hab|an|mois|jour))",
+    re.IGNORECASE,
+)
+
+
+def per_basis(c: Candidate) -> str | None:
+    """The "per" basis stated right after a figure ("par habitant", "par an", "/hab"), or None for a total."""
+    rel = c.figure.end - c.sent_start
+    m = _PER_RE.match(c.sentence[rel : rel + 40])
+    if not m:
+        return None
+    word = re.split(r"par|/", m.group(0), maxsplit=1, flags=re.IGNORECASE)[-1]
+    return "par " + fold(word.strip(" '’")).removeprefix("le ").removeprefix("la ").removeprefix("l'")
+
+
+def absurd(operation: Operation, result: float, pct: float | None) -> str | None:
+    """Why a computed result cannot be right for its kind, or None."""
+    if operation == "share" and result > 100.0:
+        return f"la part obtenue ({result:.0f} %) dépasserait 100 %"
+    if operation == "growth" and pct is not None and not math.isnan(pct) and abs(pct) > 1000.0:
+        return f"l'évolution obtenue ({pct:+.0f} %) n'est pas plausible pour un même indicateur"
     return None
 
 
@@ -200,6 +244,7 @@ def computed(p: Plan, question: str, a: Candidate, b: Candidate) -> Answer:
     kind, unit = a.figure.kind, a.figure.unit
     ops = [Operand(figure=figure_out(a.figure, 1), citation=1), Operand(figure=figure_out(b.figure, 2), citation=2)]
     citations: list[Citation] = [citation_for(a, 1), citation_for(b, 2)]
+    pct: float | None = None
     if p.operation == "growth":
         diff = vb - va
         pct = diff / va * 100 if va else math.nan
@@ -228,11 +273,14 @@ def computed(p: Plan, question: str, a: Candidate, b: Candidate) -> Answer:
             f"{result_text} hors {p.labels[1]}."
         )
     unit_out = "%" if p.operation == "share" else unit
+    odd = absurd(p.operation, result, pct)
+    if odd:
+        return refusal(question, odd, operands=(a, b))
     return Answer(
         question=question,
         answer=text,
         abstained=False,
-        confidence=round(min(a.score, b.score) / (min(a.score, b.score) + 0.3), 3),
+        confidence=round(min(a.score, b.score), 3),
         figures=[figure_out(a.figure, 1), figure_out(b.figure, 2)],
         citations=citations,
         computation=Computation(

@@ -22,7 +22,7 @@ from .embeddings import Embedder
 from .errors import AssistantError, InvalidQuestionError, ModelMismatchError, SchemaVersionError
 from .ingest import ProgressFn, ingest_paths
 from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
-from .reader import Reader
+from .reading import Reader
 from .retrieval import HybridRetriever, LexicalCache
 from .settings import Settings
 from .store import ChunkStore

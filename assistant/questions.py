@@ -57,13 +57,13 @@ _NOUN_RE = re.compile(
 )
 _PERIOD_WORDS_RE = re.compile(
     r"\b(?:(?:fin|debut|mi|courant|au|le)\s+)?(?:(?:1er|\d{1,2})\s+)?"
-    r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)?\s*(?:19|20)\d\d\b"
+    r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)?\s*(?:1\d|20)\d\d\b"
 )
-_YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_YEAR_RE = re.compile(r"\b(1\d{3}|20\d\d)\b")
 _MONTH_YEAR_RE = re.compile(
-    r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b"
+    r"\b(" + "|".join(sorted({fold(m) for m in MONTHS}, key=len, reverse=True)) + r")\s+((?:1\d|20)\d\d)\b"
 )
-_END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+((?:19|20)\d\d)\b")
+_END_OF_YEAR_RE = re.compile(r"\b(?:fin|au 31 decembre|31 decembre|decembre)\s+((?:1\d|20)\d\d)\b")
 
 # Words of the question that say what is asked, not what about: never matched.
 QUESTION_WORDS = frozenset(

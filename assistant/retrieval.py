@@ -161,8 +161,13 @@ class HybridRetriever(BaseRetriever):
     k: int = 8
     depth: int = DEPTH  # candidates taken from each side before fusion
     dense_weight: float = DENSE_WEIGHT
+    #: Dense side by exact search over every stored vector instead of Chroma's HNSW graph. HNSW is
+    #: approximate and its graph depends on insert timing, so two builds of one corpus may differ in
+    #: the tail of the top 30; ``assistant train-reader`` needs the same candidates on every run.
+    exact: bool = False
 
     _timings: threading.local = PrivateAttr(default_factory=threading.local)
+    _matrix: tuple[LexicalIndex, np.ndarray] | None = PrivateAttr(default=None)
 
     def retrieve(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         """Fused passages, best first (the non-LangChain entry point)."""
@@ -170,10 +175,14 @@ class HybridRetriever(BaseRetriever):
         t0 = time.perf_counter()
         vector = self.embedder.encode_query(query)
         t1 = time.perf_counter()
-        dense = self.store.query(vector, self.depth, filters)
-        t2 = time.perf_counter()
         index = self.lexical.current()
         allowed = None if filters is None or filters.empty else self.lexical.allowed(index, filters)
+        t_index = time.perf_counter()  # the lexical side's (a rebuild after a write is paid here)
+        if self.exact:
+            dense = self._exact_dense(index, vector, allowed)
+        else:
+            dense = self.store.query(vector, self.depth, filters)
+        t2 = time.perf_counter()
         bm25 = index.scores(query, allowed)
         lexical = top_rows(bm25, self.depth)
         t3 = time.perf_counter()
@@ -202,8 +211,8 @@ class HybridRetriever(BaseRetriever):
         self.store.prefetch_bulletins(str(rows[cid][1].get("bulletin_id", "")) for cid in best)
         self._timings.last = {
             "embed_ms": (t1 - t0) * 1000,
-            "dense_ms": (t2 - t1) * 1000,
-            "lexical_ms": (t3 - t2) * 1000,
+            "dense_ms": (t2 - t_index) * 1000,
+            "lexical_ms": (t3 - t2 + t_index - t1) * 1000,
             "fusion_ms": (t4 - t3) * 1000,
             "prefetch_ms": (time.perf_counter() - t4) * 1000,
         }
@@ -217,6 +226,22 @@ class HybridRetriever(BaseRetriever):
                 scores={"dense": float(dense_s[i]), "bm25": float(lexical_s[i])},
             )
             for n, i in enumerate(order)
+        ]
+
+    def _exact_dense(
+        self, index: LexicalIndex, vector: np.ndarray, allowed: np.ndarray | None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """The ``depth`` nearest chunks by exact cosine (same rows as the lexical index), as Chroma returns them."""
+        if self._matrix is None or self._matrix[0] is not index:
+            got = self.store.vectors(index.ids)
+            dim = len(vector)
+            self._matrix = (index, np.stack([got.get(c, np.zeros(dim, dtype=np.float32)) for c in index.ids]))
+        cos = self._matrix[1] @ vector
+        if allowed is not None:
+            cos = np.where(np.asarray(allowed, dtype=bool), cos, -np.inf)
+        order = np.lexsort((np.arange(len(cos)), -cos))[: self.depth]
+        return [
+            (index.ids[r], index.texts[r], index.metas[r], 1.0 - float(cos[r])) for r in order if np.isfinite(cos[r])
         ]
 
     @property

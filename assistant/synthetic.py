@@ -165,7 +165,7 @@ Built = tuple[str, str, float, str | None, str]
 
 
 def _de(noun: str) -> str:
-    """"de patients", "d’ordonnances"."""
+    """ "de patients", "d’ordonnances"."""
     return f"d’{noun}" if noun[:1] in "aeéiouh" else f"de {noun}"
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from assistant import Assistant
-from assistant.computation import format_fr, plan
+from assistant.computation import absurd, format_fr, incompatible, per_basis, plan
 from assistant.figures import FigureKind as K
+from assistant.figures import extract_figures
+from assistant.models import Passage
+from assistant.reading import Candidate
 
 
 @pytest.mark.parametrize(
@@ -85,3 +90,33 @@ def test_every_answer_says_as_of_when(corpus_assistant: Assistant) -> None:
         "Combien d'injections antigrippales les pharmaciens ont-ils réalisées pendant l'hiver 2024-2025 ?"
     )
     assert c.figures and c.figures[0].value == 5_900_000  # "l'hiver dernier" in a bulletin of October 2025
+
+
+def _candidate(sentence: str, figure_text: str) -> Candidate:
+    """The candidate of ``figure_text`` in a one-sentence bulletin."""
+    passage = Passage("c1", "corpus/b.txt", "B", date(2025, 1, 1), 0, len(sentence), sentence)
+    fig = next(f for f in extract_figures(sentence) if f.text == figure_text)
+    return Candidate(passage=passage, figure=fig, sent_start=0, sent_end=len(sentence), sentence=sentence)
+
+
+def test_a_per_inhabitant_amount_and_a_national_total_are_not_combined() -> None:
+    total = _candidate("La dépense atteint 235 milliards d'euros en 2023.", "235 milliards d'euros")
+    per_head = _candidate("Elle s'élève à 3 560 euros par habitant en 2024.", "3 560 euros")
+    assert per_basis(total) is None and per_basis(per_head) == "par habitant"
+    reason = incompatible("growth", total, per_head)
+    assert reason is not None and "même base" in reason
+
+
+def test_values_a_thousand_times_apart_are_not_one_indicator() -> None:
+    big = _candidate("On compte 24 millions d'assurés en 2025.", "24 millions")
+    small = _candidate("On compte 1 500 assurés en 2026.", "1 500")
+    reason = incompatible("growth", big, small)
+    assert reason is not None and "ordre de grandeur" in reason
+    same = _candidate("On compte 17 millions d'assurés en 2024.", "17 millions")
+    assert incompatible("growth", same, big) is None
+
+
+def test_absurd_results_are_refused() -> None:
+    assert absurd("share", 130.0, None) is not None
+    assert absurd("growth", 5e6, 3_018_826_464.0) is not None
+    assert absurd("growth", 7e6, 41.2) is None and absurd("share", 60.0, None) is None
