@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -270,8 +271,11 @@ def _passage_candidates(
     if spec.periods and not spec.target and not _may_hold_period(spec, passage, sources):
         return  # true impossibility: the bulletin names the asked period nowhere, and is not dated in it
     spans = sentence_spans(text)
-    tokens = [set(tokenize(text[s.start : s.end])) for s in spans]
+    tokens = [_tokens(text[s.start : s.end]) for s in spans]
     context = set(tokenize(passage.title)) | set().union(*tokens) | _paragraph_tokens(passage, sources)
+    # Which question terms each token set holds, computed once per set (token_match scans the whole set).
+    in_context = _holds(weights, context)
+    in_sentence = [_holds(weights, t) for t in tokens]
     for i, span in enumerate(spans):
         sent = text[span.start : span.end]
         row_kind = S.table_row(sent)
@@ -280,10 +284,13 @@ def _passage_candidates(
         header = _table_header(passage, span.start, sources) if row_kind else None
         if row_kind and header is not None and header[1] == passage.start + span.start:
             continue  # the header row itself: labels, not data
-        figures = [f for f in extract_figures(sent) if f.value is not None]
+        figures = _figures(sent)
         if not figures:
             continue
-        window = tokens[i] | (tokens[i - 1] if i else set()) | (tokens[i + 1] if i + 1 < len(tokens) else set())
+        in_window = {
+            t: in_sentence[i][t] or (i > 0 and in_sentence[i - 1][t]) or (i + 1 < len(spans) and in_sentence[i + 1][t])
+            for t in weights
+        }
         before_text = " ".join(text[s.start : s.end] for s in spans[max(0, i - 2) : i + 1])
         rivals = [f for f in figures if (f.kind in spec.kinds if spec.kinds else f.kind is not K.DATE)]
         parents: dict[int, Figure | None] = {}
@@ -305,27 +312,28 @@ def _passage_candidates(
         mentions = bool(spec.numbers)
         words_at = [(m.start(), stem(w[0])) for m in _WORD_RE.finditer(sent) if (w := words(m.group(0)))]
         for f in figures:
-            cells, period_text, column_rank, head = tokens[i], sent, 0.0, None
+            in_cells, period_text, column_rank, head = in_sentence[i], sent, 0.0, None
             if row_kind and header is not None:
                 heads, _, years = header
                 col = sent.count("|", 0, f.start) - 1
                 head = heads[col] if 0 <= col < len(heads) else ""
-                cells = tokens[i] | set(tokenize(head))
+                in_head = _holds(weights, set(tokenize(head)))
+                in_cells = {t: in_sentence[i][t] or in_head[t] for t in weights}
                 period_text = f"{S.row_label(sent)} {head}"
                 known_years = sorted({y for y in years if y})
                 if col < len(years) and years[col] and len(known_years) > 1:
                     column_rank = known_years.index(years[col]) / (len(known_years) - 1)
             parent = parents[id(f)]
-            cov = S.coverage(weights, cells, set()) / total
-            ctx_cov = S.coverage(weights, cells, context) / total
-            win_cov = S.coverage(weights, window | cells, set()) / total
+            cov = sum(w for t, w in weights.items() if in_cells[t]) / total
+            ctx_cov = sum(w if in_cells[t] else 0.6 * w if in_context[t] else 0.0 for t, w in weights.items()) / total
+            win_cov = sum(w for t, w in weights.items() if in_cells[t] or in_window[t]) / total
             noun = S.noun_hit(spec, sent, f, (parent.noun or parent.unit) if parent else None, descs[id(f)])
             period = S.period_hit(spec.periods, period_text, f, passage.date)
-            missing = sum(1 for t in unknown if not token_match(t, cells | context))
+            missing = sum(1 for t in unknown if not (in_cells.get(t) or in_context.get(t)))
             absent = sum(
-                weights.get(t, 0.0) * (1.5 if not token_match(t, context) else 0.4)
+                weights[t] * (1.5 if not in_context[t] else 0.4)
                 for t in spec.qualifiers
-                if t in weights and not token_match(t, cells)
+                if t in weights and not in_cells[t]
             )
             is_year = f.kind is K.DATE and bool(_YEAR_ONLY.fullmatch(f.text.strip()))
             full_date = f.kind is K.DATE and bool(_FULL_DATE.search(f.text))
@@ -487,6 +495,22 @@ def _start_end_features(q: _QuestionView, sent: str, f: Figure) -> tuple[float, 
         float(q.start and is_start),
         float((q.end and is_start and not is_end) or (q.start and is_end and not is_start)),
     )
+
+
+# A server reads the same passages for many questions: sentence-level work is cached by text.
+@lru_cache(maxsize=32768)
+def _figures(sent: str) -> tuple[Figure, ...]:
+    return tuple(f for f in extract_figures(sent) if f.value is not None)
+
+
+@lru_cache(maxsize=32768)
+def _tokens(sent: str) -> frozenset[str]:
+    return frozenset(tokenize(sent))
+
+
+def _holds(weights: dict[str, float], tokens: Set[str]) -> dict[str, bool]:
+    """For each question term: does ``tokens`` hold it (:func:`token_match`)?"""
+    return {t: token_match(t, tokens) for t in weights}
 
 
 def _share(weights: dict[str, float], stems: Sequence[str], total: float) -> float:

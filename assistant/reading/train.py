@@ -604,8 +604,9 @@ def _datasets(data: Dataset) -> list[str]:
     return sorted({e.dataset for e in data.examples})
 
 
-def _rounded(d: dict[str, float]) -> dict[str, float]:
-    return {k: (round(v, 4) if isinstance(v, float) and not math.isnan(v) else v) for k, v in d.items()}
+def _rounded(d: dict[str, float]) -> dict[str, float | None]:
+    """Rounded for the model file; NaN (no such question in the set) as null, which JSON has."""
+    return {k: (None if math.isnan(v) else round(v, 4)) if isinstance(v, float) else v for k, v in d.items()}
 
 
 def write(model: ReaderModel, path: Path = MODEL_PATH) -> Path:
