@@ -50,6 +50,8 @@ MAX_ABSENT = 0.3
 #: Another bulletin's different value for the same indicator and period is reported as a
 #: conflict when its score is within this many logits of the answer's.
 CONFLICT_MARGIN = 1.5
+#: The same on the first reader's scale, when the answer is its choice.
+FORMER_CONFLICT_MARGIN = 0.35
 
 
 class Reader:
@@ -186,16 +188,15 @@ class Reader:
         mine = as_of_for(best)
         if mine is None or mine.origin != "sentence":
             return []
-        floor = _logit(best.score) - CONFLICT_MARGIN
         out: list[Candidate] = []
         seen = {best.passage.bulletin_id}
         for c in ranked:
-            if c.passage.bulletin_id in seen or _logit(c.score) < floor or _same_value(c, best):
+            if c.passage.bulletin_id in seen or not _close_to(c, best) or _same_value(c, best):
                 continue
             other = as_of_for(c)
             if other is None or other.origin != "sentence" or not same_period(other.date, mine.date):
                 continue
-            if same_indicator(best, c):
+            if same_indicator(best, c) and c.noun_hit >= 0.85:
                 out.append(c)
                 seen.add(c.passage.bulletin_id)
         return out
@@ -249,6 +250,13 @@ def _newest_same(
         return best
     newest = max(c.passage.date for c in newer if c.passage.date)
     return max((c for c in newer if c.passage.date == newest), key=score)
+
+
+def _close_to(c: Candidate, best: Candidate) -> bool:
+    """Is ``c`` scored nearly as well as the answer, on the scale that chose the answer?"""
+    if best.former is not None and best.former >= FORMER_THRESHOLD:  # the first reader's choice
+        return c.former is not None and c.former >= max(FORMER_THRESHOLD, best.former - FORMER_CONFLICT_MARGIN)
+    return _logit(c.score) >= _logit(best.score) - CONFLICT_MARGIN
 
 
 def _same_value(a: Candidate, b: Candidate) -> bool:
