@@ -410,12 +410,40 @@ def canon(token: str) -> str:
 
 def token_match(q: str, tokens: Iterable[str]) -> bool:
     """Does stemmed question term ``q`` occur among ``tokens`` (synonyms and shared prefixes count)?"""
-    return any(_tokens_match(q, t) for t in tokens)
+    return any(tokens_match(q, t) for t in tokens)
+
+
+class TokenIndex:
+    """A set of stemmed tokens, indexed so that :func:`token_match` against it is a few set lookups.
+
+    Same answer as ``token_match(q, tokens)`` for every ``q``: equal or synonym (``canon``), one
+    a prefix of the other (both ≥ 4 letters), or the same first 5 letters (both ≥ 5). A prefix
+    relation between two words of ≥ 5 letters implies the same first 5 letters, so what remains
+    are 4-letter prefixes and 4-letter tokens.
+    """
+
+    __slots__ = ("_canon", "_four", "_prefix4", "_prefix5", "_tokens")
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self._tokens = set(tokens)
+        self._canon = {canon(t) for t in self._tokens}
+        self._prefix5 = {t[:5] for t in self._tokens if len(t) >= 5}
+        self._prefix4 = {t[:4] for t in self._tokens if len(t) >= 4}
+        self._four = {t for t in self._tokens if len(t) == 4}
+
+    def holds(self, q: str) -> bool:
+        if q in self._tokens or canon(q) in self._canon:
+            return True
+        n = len(q)
+        if n >= 5 and q[:5] in self._prefix5:
+            return True
+        return (n == 4 and q in self._prefix4) or (n >= 4 and q[:4] in self._four)
 
 
 @lru_cache(maxsize=262144)
-def _tokens_match(q: str, t: str) -> bool:
-    # Cached: the reader asks about the same (term, token) pairs for every passage it scores.
+def tokens_match(q: str, t: str) -> bool:
+    """``token_match`` for one token. Cached: the reader asks about the same (term, token) pairs
+    for every passage it scores."""
     if t == q or canon(t) == canon(q):
         return True
     if len(q) >= 4 and len(t) >= 4 and (t.startswith(q) or q.startswith(t)):

@@ -100,3 +100,20 @@ def test_plain_sentences_of_real_french_text_are_read(tmp_path: Path, make_assis
         assert 0.0 <= answer.confidence <= 1.0
     right = sum(read[q][0] is not None and text in read[q][0] and read[q][1] == src for q, (text, src) in cases.items())
     assert right >= 2, read
+
+
+def test_token_index_answers_like_token_match() -> None:
+    """The reader looks terms up in an indexed token set; it must agree with the pairwise rule."""
+    import random
+
+    from assistant.lexical import TokenIndex, token_match, tokenize
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    vocab = sorted({t for f in sorted(corpus.glob("*.*")) for t in tokenize(f.read_text(encoding="utf-8"))})
+    rng = random.Random(0)
+    for _ in range(500):
+        tokens = rng.sample(vocab, rng.randint(1, 150))
+        index = TokenIndex(tokens)
+        probes = rng.sample(vocab, 20) + [t[:4] for t in tokens[:3]] + [t[:5] + "x" for t in tokens[:3]]
+        for q in probes:
+            assert index.holds(q) == token_match(q, tokens), (q, tokens)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..chunking import sentence_spans
 from ..figures import Figure, FigureKind, extract_figures
-from ..lexical import fold, stem, token_match, tokenize, words
+from ..lexical import TokenIndex, fold, token_match, tokenize
 from ..models import Passage
 from ..questions import QuestionSpec
 from . import signals as S
@@ -310,7 +310,7 @@ def _passage_candidates(
         closest = max(near, key=lambda k: near[k])
         contradicts = float(bool(spec.modifiers) and S.contradicts(spec, sent))
         mentions = bool(spec.numbers)
-        words_at = [(m.start(), stem(w[0])) for m in _WORD_RE.finditer(sent) if (w := words(m.group(0)))]
+        words_at = [(start, w) for start, _, w in S.word_stems(sent)]
         for f in figures:
             in_cells, period_text, column_rank, head = in_sentence[i], sent, 0.0, None
             if row_kind and header is not None:
@@ -418,7 +418,6 @@ def _passage_candidates(
             )
 
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
 #: The first reader's answer threshold (its score scale).
@@ -510,7 +509,8 @@ def _tokens(sent: str) -> frozenset[str]:
 
 def _holds(weights: dict[str, float], tokens: Set[str]) -> dict[str, bool]:
     """For each question term: does ``tokens`` hold it (:func:`token_match`)?"""
-    return {t: token_match(t, tokens) for t in weights}
+    index = TokenIndex(tokens)
+    return {t: index.holds(t) for t in weights}
 
 
 def _share(weights: dict[str, float], stems: Sequence[str], total: float) -> float:

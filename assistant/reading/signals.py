@@ -12,9 +12,10 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from ..figures import Figure, FigureKind, extract_figures
-from ..lexical import fold, stem, token_match, tokenize, words
+from ..lexical import fold, stem, token_match, tokenize, tokens_match, words
 from ..questions import Period, QuestionSpec, noun_modifiers
 
 K = FigureKind
@@ -91,17 +92,24 @@ def coverage(weights: dict[str, float], tokens: set[str], context: set[str]) -> 
 _WORD_POS_RE = re.compile(r"\w+", re.UNICODE)
 
 
+@lru_cache(maxsize=32768)
+def word_stems(sent: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, stem) of every word of a sentence (cached: passages recur across questions)."""
+    out = []
+    for m in _WORD_POS_RE.finditer(sent):
+        tok = words(m.group(0))
+        if tok:
+            out.append((m.start(), m.end(), stem(tok[0])))
+    return tuple(out)
+
+
 def term_positions(sent: str, weights: dict[str, float]) -> list[tuple[str, int, int]]:
     """(term, start, end) of every question term occurring in the sentence."""
     out: list[tuple[str, int, int]] = []
-    for m in _WORD_POS_RE.finditer(sent):
-        tok = words(m.group(0))
-        if not tok:
-            continue
-        word = stem(tok[0])
+    for start, end, word in word_stems(sent):
         for t in weights:
-            if token_match(t, (word,)):
-                out.append((t, m.start(), m.end()))
+            if tokens_match(t, word):
+                out.append((t, start, end))
                 break
     return out
 
