@@ -66,9 +66,29 @@ def plot(cv: train.CrossValidation, threshold: float, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def groups() -> dict[str, list[int]]:
-    """Signals one by one; the one-hot question/figure kind features and cue crosses as groups."""
+#: Families of signals that measure one thing several ways (left out together: alone, each is
+#: mostly replaced by its siblings).
+FAMILIES = {
+    "family: term coverage": ("coverage", "context_coverage", "window_coverage", "low_coverage"),
+    "family: former reader": ("former_score", "former_gated", "former_choice"),
+    "family: counted noun": ("noun_hit", "asks_noun", "noun_missing", "has_noun"),
+    "family: period": ("period_hit", "asks_period", "window_period_hit", "period_missing"),
+    "family: retrieval": ("inverse_rank", "fused_score", "dense", "bm25", "top_bulletin"),
+    "family: position in the sentence": (
+        "proximity", "closest_figure", "first_rival", "terms_around", "terms_before", "terms_after",
+        "figures_in_sentence", "rivals_in_sentence",
+    ),
+    "family: dates": ("year", "full_date", "year_cue_year", "date_cue_full_date", "date_cue_fit"),
+    "family: recency": ("recency", "latest_recency", "recency_no_period", "column_rank"),
+}  # fmt: skip
+
+
+def groups(families: bool = True) -> dict[str, list[int]]:
+    """Signals one by one, the families above, and the one-hot kind features and cue crosses as groups."""
     out: dict[str, list[int]] = {}
+    if families:
+        for name, members in FAMILIES.items():
+            out[name] = [FEATURES.index(m) for m in members]
     for i, name in enumerate(FEATURES):
         if name.startswith("cue_"):
             out.setdefault("answer-type cues x figure kind", []).append(i)
