@@ -8,9 +8,10 @@ confidence says how likely the chosen answer is right.
 The decision is a cascade, measured on questions nobody here wrote (docs/reader.md):
 
 1. when the first, hand-weighted reader is sure (its score above its threshold: precise on
-   bulletins, ~80 % right on PIAF when it answers), its choice stands;
+   bulletins, ~70 % right on PIAF when it answers), its choice stands;
 2. otherwise the learned scorer's best candidate is the answer if its confidence reaches the
-   model's threshold, chosen on out-of-fold data; else the reader abstains.
+   model's threshold, chosen on out-of-fold data, and its sentence names what is asked
+   (:func:`names_what_is_asked`); else the reader abstains.
 
 For "latest" questions the newest bulletin stating the same indicator is kept. Every figure
 it states is a verbatim span of the quoted sentence.
