@@ -1,0 +1,139 @@
+"""PDF text extraction libraries side by side on ../shared/pdf-samples (issue 13: choose by measurement).
+
+For each library and sample: pages, characters, seconds, pages without text (image-only), tables
+found (pdfplumber only), and reading order — how many sentences quoted from the samples' README
+come out contiguous (whitespace ignored; a hyphen at a line end tried both kept and removed).
+A sentence scrambled by columns, sidebars or headers is not found.
+
+Run with the libraries in a side folder (they are not project dependencies yet)::
+
+    .venv/bin/python -m pip install --target /tmp/pdfpkgs pdfplumber pypdfium2 pypdf
+    PYTHONPATH=/tmp/pdfpkgs .venv/bin/python scripts/pdf_compare.py
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "pdf-samples"
+
+#: Sentences quoted in the samples' README (from pdftotext, line breaks joined), by file prefix.
+PROBES = {
+    "2020-02-11-drees": [
+        "liquident leur retraite à 62,4 ans en moyenne, soit 0,3 an de plus que les personnes sans incapacité",
+        "elles passent en moyenne 8,5 années sans emploi ni retraite après 50 ans, contre 1,8 an pour les personnes",
+        "Les ouvriers (ou anciens ouvriers) partent à la retraite en moyenne à 61,9 ans en 2018",
+    ],
+    "2020-03-07-spf": [
+        "949 cas confirmés ont été rapportés dont 278 peuvent être rattachés à un regroupement de cas (29 %)",
+        "93 pays ont rapportés 101 855 cas confirmés, parmi lesquels 3 488 sont décédés (3,4 %)",
+    ],
+    "2020-03-08-ars-grand-est": [
+        "262 personnes ont été confirmées biologiquement positives au coronavirus-Covid 19",
+        "46 cas dans le Bas-Rhin, 162 cas dans le Haut-Rhin et 3 cas originaires de l'Aisne",
+        "ce qui porte à 3 le total des décès pour le Grand Est",
+    ],
+    "2020-03-09-ars-pays-de-la-loire": [
+        "26 cas CONFIRMES en Pays de la Loire dont 4 patients guéris",
+        "Depuis le passage au stade 2 le 29 février (freiner la propagation du virus), les mesures de gestion",
+    ],
+    "2019-11-28-inserm": [
+        "En moyenne 3,4 causes/diagnostics par certificat actuellement",
+        "97,8% de certificats correctement codés sur le jeu de test",
+    ],
+}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text.replace("’", "'").replace("\u00ad", ""))
+
+
+def found(probe: str, text: str) -> bool:
+    p = _squash(probe)
+    return p in _squash(text) or p in _squash(re.sub(r"-\s*\n\s*", "", text))
+
+
+def pypdfium2_pages(path: Path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def pdfplumber_pages(path: Path) -> list[str]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [p.extract_text() or "" for p in pdf.pages]
+
+
+def pdfminer_pages(path: Path) -> list[str]:
+    from pdfminer.high_level import extract_text
+
+    pages = extract_text(str(path)).split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages  # a form feed ends the last page
+
+
+def pypdf_pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [p.extract_text() or "" for p in PdfReader(path).pages]
+
+
+def pdfplumber_tables(path: Path) -> int:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return sum(len(p.find_tables()) for p in pdf.pages)
+
+
+ENGINES: dict[str, Callable[[Path], list[str]]] = {
+    "pypdfium2": pypdfium2_pages,
+    "pdfminer.six (layout analysis)": pdfminer_pages,
+    "pdfplumber (extract_text)": pdfplumber_pages,
+    "pypdf": pypdf_pages,
+}
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # "Ignoring wrong pointing object": noise here
+    files = sorted(SAMPLES.glob("*.pdf"))
+    if not files:
+        sys.exit(f"no PDF in {SAMPLES}")
+    print("| library | sample | pages | characters | pages without text | seconds | quoted sentences in order |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    totals: dict[str, list[float]] = {}
+    for name, engine in ENGINES.items():
+        for f in files:
+            t0 = time.perf_counter()
+            pages = engine(f)
+            dt = time.perf_counter() - t0
+            text = "\n".join(pages)
+            probes = next((v for k, v in PROBES.items() if f.name.startswith(k)), [])
+            hits = sum(found(p, text) for p in probes)
+            empty = sum(1 for p in pages if len(p.strip()) < 20)
+            tot = totals.setdefault(name, [0, 0, 0.0])
+            tot[0] += hits
+            tot[1] += len(probes)
+            tot[2] += dt
+            row = f"| {name} | {f.name[:32]} | {len(pages)} | {len(text):,} | {empty} | {dt:.2f}"
+            print(f"{row} | {hits}/{len(probes)} |")
+    print("\n| library | quoted sentences in order | seconds, 5 samples |\n| --- | ---: | ---: |")
+    for name, (hits, n, dt) in totals.items():
+        print(f"| {name} | {int(hits)}/{int(n)} | {dt:.1f} |")
+    print("\n| sample | tables found by pdfplumber |\n| --- | ---: |")
+    for f in files:
+        print(f"| {f.name[:32]} | {pdfplumber_tables(f)} |")
+
+
+if __name__ == "__main__":
+    main()
