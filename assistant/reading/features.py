@@ -418,8 +418,6 @@ def _passage_candidates(
             )
 
 
-
-
 #: The first reader's answer threshold (its score scale).
 FORMER_THRESHOLD = 0.45
 

@@ -81,8 +81,6 @@ class Example:
     candidates: list[Candidate]
     features: np.ndarray
     labels: np.ndarray
-    spec_latest: bool = False
-    spec_periods: bool = False
 
 
 @dataclass
@@ -185,8 +183,6 @@ def _example(
         candidates=cands,
         features=x,
         labels=labels,
-        spec_latest=spec.latest,
-        spec_periods=bool(spec.periods),
     )
 
 
@@ -318,10 +314,6 @@ class Decision:
     def answered(self, threshold: float) -> bool:
         return self.chosen is not None and (self.forced or (self.eligible and self.confidence >= threshold))
 
-    @property
-    def correct_if_answered(self) -> bool:
-        return self.right
-
     def outcome(self, threshold: float) -> str:
         if not self.answered(threshold):
             return "right" if not self.example.answerable else "abstained"
@@ -401,7 +393,6 @@ def choose_threshold(decisions: Sequence[Decision]) -> float:
 class CrossValidation:
     decisions: list[Decision]
     threshold: float
-    probs: np.ndarray
 
     def score(self, dataset: str, threshold: float | None = None) -> dict[str, float]:
         t = self.threshold if threshold is None else threshold
@@ -450,7 +441,7 @@ def cross_validate(data: Dataset, reader: Reader, *, columns: Sequence[int] | No
         for d, qf in zip(decisions, qfold, strict=True):
             if qf == f:
                 d.confidence = _calibrated(coef, intercept, d.inputs) if d.chosen is not None else 0.0
-    return CrossValidation(decisions, choose_threshold(decisions), probs)
+    return CrossValidation(decisions, choose_threshold(decisions))
 
 
 def fit(data: Dataset, cv: CrossValidation, meta: dict[str, Any]) -> ReaderModel:
@@ -582,7 +573,7 @@ def _score_with(extra: Dataset, data: Dataset, reader: Reader, cv: CrossValidati
         d = decide(e, probs, reader)
         d.confidence = _calibrated(*cal[f], d.inputs) if d.chosen is not None else 0.0
         decisions.append(d)
-    return CrossValidation(decisions, cv.threshold, np.zeros(0))
+    return CrossValidation(decisions, cv.threshold)
 
 
 def _neutral_model() -> ReaderModel:
@@ -609,6 +600,11 @@ def _rounded(d: dict[str, float]) -> dict[str, float | None]:
     return {k: (None if math.isnan(v) else round(v, 4)) if isinstance(v, float) else v for k, v in d.items()}
 
 
+def is_current(model: ReaderModel, path: Path = MODEL_PATH) -> bool:
+    """Is the model file at ``path`` what ``model`` (just rebuilt) is, up to solver noise?"""
+    return path.is_file() and ReaderModel.load(path).matches(model)
+
+
 def write(model: ReaderModel, path: Path = MODEL_PATH) -> Path:
     path.write_text(model.dumps(), encoding="utf-8")
     return path
@@ -630,4 +626,4 @@ def _pct(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
 
 
-__all__ = ["Dataset", "Example", "TrainResult", "cross_validate", "summary", "train", "write"]
+__all__ = ["Dataset", "Example", "TrainResult", "cross_validate", "is_current", "summary", "train", "write"]
