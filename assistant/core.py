@@ -109,13 +109,19 @@ class Assistant:
             with self._init_lock:
                 if self._chain is None:
                     self._chain = build_chain(
-                        self.retriever, Reader(self._idf, known=self._known, text_of=self._bulletin_text)
+                        self.retriever,
+                        Reader(self._idf, known=self._known, text_of=self._bulletin_text),
+                        page_of=self._page_of,
                     )
         return self._chain
 
     def _bulletin_text(self, bulletin_id: str) -> str | None:
         b = self.store.bulletin(bulletin_id)
         return b.text if b else None
+
+    def _page_of(self, bulletin_id: str, offset: int) -> int | None:
+        b = self.store.bulletin(bulletin_id)
+        return b.page_at(offset) if b else None
 
     def _known(self, token: str) -> bool:
         return self.lexical.current().knows(token)
@@ -148,6 +154,7 @@ class Assistant:
                 embedder=self.embedder,
                 target_tokens=self.settings.chunk_tokens,
                 max_file_bytes=self.settings.max_file_bytes,
+                max_pages=self.settings.max_pages,
                 prune=prune,
                 show_progress=show_progress,
                 on_progress=on_progress,

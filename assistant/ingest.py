@@ -26,8 +26,9 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, chunk_bulletin, embed_text
 from .embeddings import Embedder
 from .errors import BulletinError
+from .figures import extract_figures
 from .loading import discover, iter_bulletins
-from .models import Bulletin, BulletinFailure, Chunk, IngestReport
+from .models import Bulletin, BulletinFailure, BulletinInfo, Chunk, IngestReport
 from .store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def ingest_paths(
     store: ChunkStore,
     embedder: Embedder,
     target_tokens: int = 128,
-    max_file_bytes: int = 5_000_000,
+    max_file_bytes: int = 20_000_000,
+    max_pages: int = 150,
     prune: bool = False,
     show_progress: bool = False,
     on_progress: ProgressFn | None = None,
@@ -59,7 +61,7 @@ def ingest_paths(
     records = store.records()
     todo: list[Bulletin] = []
     present: set[str] = set()
-    for item in iter_bulletins(files, max_bytes=max_file_bytes):
+    for item in iter_bulletins(files, max_bytes=max_file_bytes, max_pages=max_pages):
         if isinstance(item, BulletinError):
             report.failed.append(BulletinFailure(path=item.path, reason=str(item)))
             present.add(item.path)  # still on disk: never pruned because unreadable
@@ -77,6 +79,7 @@ def ingest_paths(
     if todo:
         store.set_dimension(embedder.dimension)
         planned = [(b, chunk_bulletin(b, embedder, target_tokens=target_tokens)) for b in todo]
+        report.bulletins = [_info(b, len(chunks)) for b, chunks in planned]
         total = sum(len(c) for _, c in planned)
         if on_progress:
             on_progress("embedding", 0, total)
@@ -116,6 +119,19 @@ def ingest_paths(
             report.removed += gone
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _info(b: Bulletin, chunks: int) -> BulletinInfo:
+    return BulletinInfo(
+        id=b.id,
+        title=b.title,
+        date=b.date.isoformat() if b.date else None,
+        pages=b.pages or None,
+        blank_pages=list(b.blank_pages),
+        tables=b.tables,
+        figures=len(extract_figures(b.text)),
+        chunks=chunks,
+    )
 
 
 def _embed(

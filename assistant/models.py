@@ -7,6 +7,7 @@ form is validated and published as a JSON Schema (``docs/answer.schema.json``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -34,6 +35,22 @@ class Bulletin:
     source: str | None = None
     url: str | None = None
     content_hash: str = ""
+    #: Paged formats (PDF): where each page starts in ``text`` (page 1 at index 0); empty otherwise.
+    page_starts: tuple[int, ...] = ()
+    #: Pages (1-based) that had no text layer (scans, images): reported, nothing to cite there.
+    blank_pages: tuple[int, ...] = ()
+    #: Tables found and written as pipe tables.
+    tables: int = 0
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_starts)
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``text[offset]``, or None for a non-paged format."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect_right(self.page_starts, offset))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +146,9 @@ class Citation(_Model):
     quote: str
     start: int
     end: int
+    page: int | None = Field(
+        default=None, description="1-based page of the quote's start in a paged source (PDF); null otherwise."
+    )
 
 
 class AsOf(_Model):
@@ -194,7 +214,8 @@ class Answer(_Model):
         lines = [self.answer]
         for c in self.citations:
             when = f", {c.date}" if c.date else ""
-            lines.append(f"[{c.id}] {c.title} ({c.source}{when}) : « {c.quote} »")
+            page = f", p. {c.page}" if c.page else ""
+            lines.append(f"[{c.id}] {c.title} ({c.source}{when}{page}) : « {c.quote} »")
         if suggestions and self.abstained and self.suggestions:
             lines.append("Peut-être utile :")
             lines += [f"  - {s.title} ({s.source}) : « {s.quote} »" for s in self.suggestions]
@@ -206,6 +227,19 @@ class BulletinFailure(_Model):
     reason: str
 
 
+class BulletinInfo(_Model):
+    """What was read from one added or updated bulletin (shown after an upload)."""
+
+    id: str
+    title: str
+    date: str | None
+    pages: int | None = Field(default=None, description="Page count of a paged source (PDF), else null.")
+    blank_pages: list[int] = Field(default_factory=list, description="Pages without a text layer (not read).")
+    tables: int = 0
+    figures: int = Field(default=0, description="Figures found in the text.")
+    chunks: int = 0
+
+
 class IngestReport(_Model):
     """What an ingest did; ``summary()`` is the line printed by the CLI."""
 
@@ -214,6 +248,8 @@ class IngestReport(_Model):
     unchanged: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     failed: list[BulletinFailure] = Field(default_factory=list)
+    #: What was read from each added or updated bulletin.
+    bulletins: list[BulletinInfo] = Field(default_factory=list)
     #: Bulletins whose half-written chunks, left by an ingest that died, were removed first.
     recovered: list[str] = Field(default_factory=list)
     chunks_added: int = 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .figures import FigureKind
 from .lexical import STOPWORDS, fold, stem, words
-from .loading import MONTHS
+from .loading.metadata import MONTHS
 
 K = FigureKind
 

@@ -45,9 +45,14 @@ class Settings:
     top_k: int = 12
     chunk_tokens: int = 128
     max_question_chars: int = 2000
-    max_file_bytes: int = 5_000_000
+    #: Largest bulletin file accepted (PDFs with images are often several MB).
+    max_file_bytes: int = 20_000_000
+    #: Most pages read from one PDF: a longer document is refused (split it), not half read.
+    max_pages: int = 150
     lock_timeout_s: float = 3.0
     api_keys: tuple[str, ...] = field(default_factory=tuple)
+    #: Key that unlocks uploading and re-indexing in the chat; without it that part is read-only.
+    admin_key: str | None = None
 
     _ENV: ClassVar[dict[str, str]] = {
         "data_dir": "ASSISTANT_DATA_DIR",
@@ -63,8 +68,10 @@ class Settings:
         "chunk_tokens": "ASSISTANT_CHUNK_TOKENS",
         "max_question_chars": "ASSISTANT_MAX_QUESTION_CHARS",
         "max_file_bytes": "ASSISTANT_MAX_FILE_BYTES",
+        "max_pages": "ASSISTANT_MAX_PAGES",
         "lock_timeout_s": "ASSISTANT_LOCK_TIMEOUT",
         "api_keys": "ASSISTANT_API_KEYS",
+        "admin_key": "ASSISTANT_ADMIN_KEY",
     }
 
     @classmethod
@@ -92,6 +99,7 @@ class Settings:
         "chunk_tokens": 16,
         "max_question_chars": 1,
         "max_file_bytes": 1,
+        "max_pages": 1,
         "lock_timeout_s": 0,
         "query_threads": 0,
     }

@@ -437,6 +437,7 @@ class ChunkStore:
                     source=m.get("source"),
                     url=m.get("url"),
                     content_hash=str(m.get("content_hash", "")),
+                    **_layout(m),
                 )
             )
         return out
@@ -614,6 +615,9 @@ class ChunkStore:
             if chunks:
                 vectors.append(np.asarray(vecs, dtype=np.float32))
             record = {"content_hash": bulletin.content_hash, "chunks": len(chunks), "path": bulletin.path}
+            if bulletin.page_starts:  # Chroma metadata holds scalars: the page layout goes as JSON text
+                layout = {"page_starts": bulletin.page_starts, "blank_pages": bulletin.blank_pages}
+                record["layout"] = json.dumps({**layout, "tables": bulletin.tables})
             records.append({**base, **record, "ingested_at": now})
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         for s in range(0, len(ids), size):
@@ -792,6 +796,19 @@ def _bulletin_meta(b: Bulletin) -> dict[str, Any]:
     if b.url:
         meta["url"] = b.url
     return meta
+
+
+def _layout(m: dict[str, Any]) -> dict[str, Any]:
+    """A paged bulletin's page starts, blank pages and table count, from its record."""
+    try:
+        raw = json.loads(str(m.get("layout") or "{}"))
+        return {
+            "page_starts": tuple(int(x) for x in raw.get("page_starts", ())),
+            "blank_pages": tuple(int(x) for x in raw.get("blank_pages", ())),
+            "tables": int(raw.get("tables", 0)),
+        }
+    except (ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _record(bulletin_id: str, m: dict[str, Any]) -> BulletinRecord:
