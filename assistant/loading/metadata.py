@@ -64,6 +64,16 @@ def date_from_text(text: str) -> date | None:
     return None
 
 
+def first_full_date(text: str) -> date | None:
+    """The first full date written in ``text`` ("Nancy, le 8 mars 2020", "point du 7 mars 2020"):
+    on the first page of a PDF, that is nearly always the issue's date."""
+    for m in re.finditer(_DAY_MONTH_YEAR, text, re.I):
+        found = _make_date(m.group("d"), m.group("m"), m.group("y"))
+        if found:
+            return found
+    return None
+
+
 def date_from_name(name: str) -> date | None:
     """Date in a file name: ``2025-06-12`` or ``2025-10`` (first of the month)."""
     found = list(_FILENAME_DATE_RE.finditer(Path(name).name))
