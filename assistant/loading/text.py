@@ -15,9 +15,8 @@ from ..errors import BulletinError
 from ..models import Bulletin
 from .metadata import as_date, clean_title, date_from_name, date_from_text, first_line
 
-# Control characters other than tab / newline have no place in a bulletin. After parsing,
-# lone surrogates are dropped too (_UNSAFE_RE): they cannot be encoded, so Chroma would fail.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab / newline have no place in a bulletin, nor lone
+# surrogates (parsing can create them): they cannot be encoded, so Chroma would fail.
 _UNSAFE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
@@ -28,6 +27,15 @@ def _safe(text: str) -> str:
     YAML escapes (``title: "a\\0b"`` is a NUL) and HTML references (``&#1;``).
     """
     return _UNSAFE_RE.sub(" ", text)
+
+
+def normalise(text: str) -> str:
+    """Text as every format stores it: NFC, ``\\n`` line ends, no control characters.
+
+    Shared so that a bulletin reads the same whichever format it came in (a figure
+    typed with a decomposed accent or a ``\\r\\n`` still matches the question's words).
+    """
+    return _safe(unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -44,8 +52,7 @@ def decode(raw: bytes, path: str) -> str:
             f"encodage non UTF-8 (octet invalide en position {exc.start})",
             hint="Réenregistrez le fichier en UTF-8.",
         ) from None
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL_RE.sub(" ", text)
+    text = normalise(text)
     if not text.strip():
         raise BulletinError(path, "fichier vide")
     return text
