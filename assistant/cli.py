@@ -134,7 +134,10 @@ def _show_answer(answer: Answer, *, as_json: bool, lines: bool) -> None:
 def eval_gold(
     gold: Annotated[Path, typer.Argument(help="Fichier de référence JSONL (voir docs/evaluation.md).")],
     corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Indexer ce dossier dans un magasin temporaire neuf d'abord.")
+        list[Path] | None,
+        typer.Option(
+            "--corpus", help="Indexer ce dossier ou fichier dans un magasin temporaire neuf d'abord (répétable)."
+        ),
     ] = None,
     k: Annotated[int | None, typer.Option("-k", help="Nombre de passages récupérés par question.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Écrire le rapport Markdown (échecs inclus).")] = None,

@@ -3,7 +3,7 @@
 Gold format, one JSON object per line (documented in ``docs/evaluation.md``)::
 
     {"id", "question", "history": [...], "expected": {"value", "unit", "texts"} | null,
-     "source": "corpus/x.txt" | null, "category": str, "answerable": bool}
+     "source": "corpus/x.txt" | null, "category": str, "answerable": bool, "page": int | [int] (optional, PDFs)}
 
 The pure scoring functions (:func:`figure_correct`, :func:`citation_correct`,
 :func:`faithful`, :func:`abstention_scores`...) work on :class:`Answer` objects, so they
@@ -50,6 +50,8 @@ class GoldItem:
     source: str | None
     category: str
     answerable: bool
+    #: For a paged source (PDF): the 1-based page(s) the figure is on; a citation must give one of them.
+    pages: tuple[int, ...] = ()
 
 
 def load_gold(path: str | Path) -> list[GoldItem]:
@@ -72,11 +74,18 @@ def load_gold(path: str | Path) -> list[GoldItem]:
                     source=raw.get("source"),
                     category=str(raw.get("category", "")),
                     answerable=bool(raw.get("answerable", raw.get("expected") is not None)),
+                    pages=_pages(raw.get("page")),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise GoldFileError(f"{path}:{n}: ligne de référence invalide ({exc})") from None
     return items
+
+
+def _pages(value: Any) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    return tuple(int(v) for v in value) if isinstance(value, list) else (int(value),)
 
 
 def figure_correct(item: GoldItem, answer: Answer) -> bool:
@@ -99,8 +108,10 @@ def figure_correct(item: GoldItem, answer: Answer) -> bool:
 
 
 def citation_correct(item: GoldItem, answer: Answer) -> bool:
-    """The expected bulletin is among the answer's citations."""
-    return item.source is None or any(c.source == item.source for c in answer.citations)
+    """The expected bulletin (and page, when the gold gives one) is among the answer's citations."""
+    return item.source is None or any(
+        c.source == item.source and (not item.pages or c.page in item.pages) for c in answer.citations
+    )
 
 
 def faithful(answer: Answer) -> bool:
@@ -495,26 +506,31 @@ def evaluate(
 def run_eval(
     gold: str | Path,
     *,
-    corpus: str | Path | None = None,
+    corpus: str | Path | Sequence[str | Path] | None = None,
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     k: int | None = None,
     show_progress: bool = False,
 ) -> EvalResult:
-    """Evaluate a gold file: on a fresh temporary store holding ``corpus`` when given, else on ``settings``' store."""
+    """Evaluate a gold file: on a fresh temporary store holding ``corpus`` (folders or files) when given,
+    else on ``settings``' store."""
     from .core import Assistant  # heavy (LangChain, Chroma): only when actually running
 
     items = load_gold(gold)
     base = settings or Settings.from_env()
+    if corpus is not None and not isinstance(corpus, str | Path):
+        corpus = list(corpus) or None
     if corpus is None:
         with Assistant(settings=base, embedder=embedder) as assistant:
             return evaluate(assistant, items, k=k, gold=str(gold), show_progress=show_progress)
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         fresh = dataclasses.replace(base, data_dir=Path(tmp), chroma_url=None)
         with Assistant(settings=fresh, embedder=embedder, auto_ingest=False) as assistant:
-            report = assistant.ingest([corpus], show_progress=show_progress)
+            paths = [corpus] if isinstance(corpus, str | Path) else corpus
+            report = assistant.ingest(paths, show_progress=show_progress)
+            where = ", ".join(str(p) for p in paths) if len(paths) <= 3 else f"{paths[0]} (+{len(paths) - 1})"
             if not (report.added or report.updated or report.unchanged):
-                raise AssistantError(f"Aucun bulletin lisible dans {corpus}.", hint="Vérifiez le dossier --corpus.")
+                raise AssistantError(f"Aucun bulletin lisible dans {where}.", hint="Vérifiez le dossier --corpus.")
             result = evaluate(assistant, items, k=k, gold=str(gold), show_progress=show_progress)
-            result.store = f"temporary store of {corpus}"
+            result.store = f"temporary store of {where}"
             return result

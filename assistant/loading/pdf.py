@@ -475,9 +475,14 @@ def _paragraphs(block: _Block, vocab: Counter[str]) -> list[str]:
 def _starts_paragraph(prev: _Line, line: _Line, left: float, width: float) -> bool:
     """A new paragraph inside a box: another type (a heading), a bullet, or a sentence that ended
     on a short line or before an indented one."""
-    if (line.size, line.bold) != (prev.size, prev.bold) or _bullet(line.text):
+    if _bullet(line.text):
         return True
-    if not prev.text.endswith(_END_PUNCT) or width < 50:
+    open_sentence = not prev.text.endswith(_END_PUNCT)
+    if line.size != prev.size:  # a heading, unless the sentence visibly runs on (« 26 cas CONFIRMÉS en » …)
+        return not (open_sentence and (line.text[:1].islower() or _dangling(prev.text)))
+    if line.bold != prev.bold and not open_sentence:
+        return True  # a bold heading ends with no full stop, but the sentence before it did
+    if open_sentence or width < 50:
         return False
     return prev.x1 < left + 0.85 * width or line.x0 > left + 6
 
@@ -488,7 +493,21 @@ def _bullet(text: str) -> bool:
 
 def _continues(previous: str, para: str) -> bool:
     """Whether ``para`` goes on with the sentence ``previous`` left open (next box, column or page)."""
-    return not previous.endswith(_END_PUNCT) and para[:1].islower() and not previous.startswith("|")
+    if previous.endswith(_END_PUNCT) or previous.startswith("|"):
+        return False
+    return para[:1].islower() or (_dangling(previous) and para[:1].isalnum())
+
+
+#: Words a sentence or a heading cannot end with: after them, the text goes on.
+_FUNCTION_WORDS = {
+    "à", "au", "aux", "de", "du", "des", "d’", "d'", "en", "et", "ou", "la", "le", "les", "l’", "l'", "un", "une",
+    "dans", "pour", "par", "sur", "avec", "sans", "chez", "entre", "vers", "dont", "que", "qui",
+}  # fmt: skip
+
+
+def _dangling(text: str) -> bool:
+    words = text.split()
+    return bool(words) and words[-1].lower() in _FUNCTION_WORDS
 
 
 def _join(left: str, right: str, vocab: Counter[str]) -> str:
