@@ -328,6 +328,8 @@ def _passage_candidates(
             ctx_cov = sum(w if in_cells[t] else 0.6 * w if in_context[t] else 0.0 for t, w in weights.items()) / total
             win_cov = sum(w for t, w in weights.items() if in_cells[t] or in_window[t]) / total
             noun = S.noun_hit(spec, sent, f, (parent.noun or parent.unit) if parent else None, descs[id(f)])
+            if head and noun < 1.0 and not f.noun and S.names_noun(spec, head):
+                noun = 1.0  # a table cell counts what its column header names
             period = S.period_hit(spec.periods, period_text, f, passage.date)
             missing = sum(1 for t in unknown if not (in_cells.get(t) or in_context.get(t)))
             absent = sum(

@@ -254,6 +254,11 @@ def noun_hit(
     return 0.5 if d <= 10 else 0.25
 
 
+def names_noun(spec: QuestionSpec, text: str) -> bool:
+    """Does ``text`` (a table's column header: « Décès (n) », « Cas confirmés ») name the asked noun?"""
+    return bool(spec.noun) and any(token_match(spec.noun, (stem(w),)) for w in words(text))
+
+
 _GENERIC_PEOPLE = frozenset(
     [
         "patients",
