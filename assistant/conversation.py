@@ -99,6 +99,11 @@ def standalone_question(question: str, history: Sequence[Message]) -> str:
             return f"{head} ?"
         return f"{head} — {_topic(base)} ?"
     if _PREPOSITION.match(new):
+        place = _PLACE.fullmatch(new)
+        earlier = list(_PLACE.finditer(base)) if place else []
+        if earlier:  # "Et en Meurthe-et-Moselle ?" after "… dans le Bas-Rhin …": another place, same question
+            m = earlier[-1]
+            return f"{base[: m.start()]}{new}{base[m.end() :]} ?"
         return f"{base} {new} ?"  # "Et dans les pharmacies ?": narrows the same question
     swapped = _swap_noun(base, new)
     if swapped:
@@ -107,6 +112,11 @@ def standalone_question(question: str, history: Sequence[Message]) -> str:
 
 
 _PREPOSITION = re.compile(r"^(?:dans|chez|en|au|aux|à|a|pour|sur|hors|parmi)\b", re.I)
+#: A place named by a proper noun: « dans le Bas-Rhin », « en Meurthe-et-Moselle », « à La Réunion ».
+_PLACE = re.compile(
+    r"\b(?:dans|en|au|aux|à)\s+(?:(?:la|le|les)\s+|l['’])?"
+    r"[A-ZÀÂÉÈÎÔ][\w’'-]*(?:\s+(?:de\s+la\s+|de\s+|du\s+|des\s+)?[A-ZÀÂÉÈÎÔ][\w’'-]*)*"
+)
 _FEMININE = re.compile(r"^(?:la|une)\b", re.I)
 _KIND_WORDS = frozenset(
     [

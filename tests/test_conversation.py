@@ -45,6 +45,16 @@ def _h(*questions: str) -> list[Message]:
             "Combien de cabines de téléconsultation sont installées dans les pharmacies ?",
         ),
         (
+            ["Combien de cas dans le Bas-Rhin selon l'ARS Grand Est ?"],
+            "Et en Meurthe-et-Moselle ?",
+            "Combien de cas en Meurthe-et-Moselle selon l'ARS Grand Est ?",
+        ),
+        (
+            ["Combien de téléconsultations en 2024 ?"],
+            "Et en Bretagne ?",
+            "Combien de téléconsultations en 2024 en Bretagne ?",
+        ),
+        (
             ["Combien de temps attend-on aux urgences avant de voir un médecin ?"],
             "Et le délai médian ?",
             "Quel est le délai médian — attend-on aux urgences avant de voir un médecin ?",
