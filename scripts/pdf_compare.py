@@ -13,6 +13,7 @@ Run with the libraries in a side folder (they are not project dependencies yet):
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -21,31 +22,11 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "pdf-samples"
 
-#: Sentences quoted in the samples' README (from pdftotext, line breaks joined), by file prefix.
-PROBES = {
-    "2020-02-11-drees": [
-        "liquident leur retraite à 62,4 ans en moyenne, soit 0,3 an de plus que les personnes sans incapacité",
-        "elles passent en moyenne 8,5 années sans emploi ni retraite après 50 ans, contre 1,8 an pour les personnes",
-        "Les ouvriers (ou anciens ouvriers) partent à la retraite en moyenne à 61,9 ans en 2018",
-    ],
-    "2020-03-07-spf": [
-        "949 cas confirmés ont été rapportés dont 278 peuvent être rattachés à un regroupement de cas (29 %)",
-        "93 pays ont rapportés 101 855 cas confirmés, parmi lesquels 3 488 sont décédés (3,4 %)",
-    ],
-    "2020-03-08-ars-grand-est": [
-        "262 personnes ont été confirmées biologiquement positives au coronavirus-Covid 19",
-        "46 cas dans le Bas-Rhin, 162 cas dans le Haut-Rhin et 3 cas originaires de l'Aisne",
-        "ce qui porte à 3 le total des décès pour le Grand Est",
-    ],
-    "2020-03-09-ars-pays-de-la-loire": [
-        "26 cas CONFIRMES en Pays de la Loire dont 4 patients guéris",
-        "Depuis le passage au stade 2 le 29 février (freiner la propagation du virus), les mesures de gestion",
-    ],
-    "2019-11-28-inserm": [
-        "En moyenne 3,4 causes/diagnostics par certificat actuellement",
-        "97,8% de certificats correctement codés sur le jeu de test",
-    ],
-}
+#: Sentences quoted in the samples' README (from pdftotext, line breaks joined), by file prefix;
+#: shared with tests/test_loading_pdf.py.
+PROBES: dict[str, list[str]] = json.loads(
+    (Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pdf-samples-probes.json").read_text()
+)
 
 
 def _squash(text: str) -> str:

@@ -142,19 +142,31 @@ def parse_pdf(raw: bytes, bulletin_id: str, *, path: str | None = None, max_page
         return _parse(raw, bulletin_id, path=path, max_pages=max_pages)
     except BulletinError:
         raise
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise BulletinError(
-            bulletin_id, "PDF protégé par un mot de passe", hint="Enregistrez-en une copie sans protection."
-        ) from None
-    except RecursionError:
-        raise BulletinError(bulletin_id, "PDF endommagé (structure trop imbriquée)") from None
     except Exception as exc:  # pdfminer raises many types (and plain ones: KeyError, struct.error...)
-        log.info("PDF illisible %s : %s: %s", bulletin_id, type(exc).__name__, exc)
+        cause = _cause(exc)
+        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
+            raise BulletinError(
+                bulletin_id, "PDF protégé par un mot de passe", hint="Enregistrez-en une copie sans protection."
+            ) from None
+        if isinstance(cause, RecursionError):
+            raise BulletinError(bulletin_id, "PDF endommagé (structure trop imbriquée)") from None
+        log.info("PDF illisible %s : %s: %s", bulletin_id, type(cause).__name__, cause)
         raise BulletinError(
             bulletin_id,
-            f"PDF illisible ou endommagé ({type(exc).__name__})",
+            f"PDF illisible ou endommagé ({type(cause).__name__})",
             hint="Ouvrez-le et ré-enregistrez-le (Imprimer en PDF), puis réessayez.",
         ) from None
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error under pdfplumber's wrapper (``PdfminerException(original)``)."""
+    seen = 0
+    while seen < 5:
+        inner = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args else None)
+        if not isinstance(inner, BaseException):
+            return exc
+        exc, seen = inner, seen + 1
+    return exc
 
 
 def _parse(raw: bytes, bulletin_id: str, *, path: str | None, max_pages: int) -> Bulletin:
