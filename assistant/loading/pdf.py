@@ -61,8 +61,8 @@ KEY_FIGURE_SIZE = 1.5
 TABLE_FILLED = 0.6
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
-#: A footnote call follows a word or a closing bracket/quote.
-_CALL_AFTER = set("abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ)»”")
+#: A footnote call follows a word, a number (« entre 2013 et 2018⁵ ») or a closing bracket/quote.
+_CALL_AFTER = set("abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ0123456789)»”")
 _CID_RE = re.compile(r"\(cid:\d+\)")
 _PRIVATE_RE = re.compile(r"[\ue000-\uf8ff]")
 _SPACES_RE = re.compile(r"[ \t\u00a0]{2,}")
@@ -420,11 +420,7 @@ _REAL_WORD_RE = re.compile(r"[^\W\d_]{3,}")
 
 def _debris(block: _Block, body: float) -> bool:
     text = block.raw
-    return (
-        len(text.split()) < DEBRIS_WORDS
-        and not _REAL_WORD_RE.search(text)
-        and block.size < KEY_FIGURE_SIZE * body
-    )
+    return len(text.split()) < DEBRIS_WORDS and not _REAL_WORD_RE.search(text) and block.size < KEY_FIGURE_SIZE * body
 
 
 def _vocabulary(pages: Sequence[_Page]) -> Counter[str]:
