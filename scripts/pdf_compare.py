@@ -5,10 +5,9 @@ found (pdfplumber only), and reading order — how many sentences quoted from th
 come out contiguous (whitespace ignored; a hyphen at a line end tried both kept and removed).
 A sentence scrambled by columns, sidebars or headers is not found.
 
-Run with the libraries in a side folder (they are not project dependencies yet)::
+pdfplumber (with pdfminer.six and pypdfium2) is a project dependency, pypdf a test one (dev extra)::
 
-    .venv/bin/python -m pip install --target /tmp/pdfpkgs pdfplumber pypdfium2 pypdf
-    PYTHONPATH=/tmp/pdfpkgs .venv/bin/python scripts/pdf_compare.py
+    .venv/bin/python scripts/pdf_compare.py
 """
 
 from __future__ import annotations
@@ -75,11 +74,22 @@ def pdfplumber_tables(path: Path) -> int:
         return sum(len(p.find_tables()) for p in pdf.pages)
 
 
+def project_pages(path: Path) -> list[str]:
+    """This project's loader (assistant/loading/pdf.py): pdfminer layout + pdfplumber tables + cleanup."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from assistant.loading import parse_bulletin
+
+    b = parse_bulletin(path.read_bytes(), f"pdf-samples/{path.name}", fmt="pdf")
+    ends = [*b.page_starts[1:], len(b.text)]
+    return [b.text[s:e] for s, e in zip(b.page_starts, ends, strict=True)]
+
+
 ENGINES: dict[str, Callable[[Path], list[str]]] = {
     "pypdfium2": pypdfium2_pages,
     "pdfminer.six (layout analysis)": pdfminer_pages,
     "pdfplumber (extract_text)": pdfplumber_pages,
     "pypdf": pypdf_pages,
+    "this project (pdfminer layout + pdfplumber tables + cleanup)": project_pages,
 }
 
 
