@@ -26,6 +26,7 @@ from .reading import Reader
 from .retrieval import HybridRetriever, LexicalCache
 from .settings import Settings
 from .store import ChunkStore
+from .uploads import store_uploads
 
 HistoryLike = Sequence[Message | dict[str, Any]] | None
 
@@ -162,6 +163,36 @@ class Assistant:
             self.lexical.invalidate()
             self._ensured = True
             return report
+
+    def add_files(
+        self,
+        files: Sequence[tuple[str, bytes]],
+        on_progress: ProgressFn | None = None,
+        *,
+        corpus_dir: str | Path | None = None,
+    ) -> IngestReport:
+        """Write uploaded ``(name, bytes)`` files into the corpus folder, then index them.
+
+        Shared by the HTTP API and the chat so that both accept and refuse the same
+        files: a refused file (see :func:`assistant.uploads.store_uploads`) is listed in
+        ``failed`` and the rest still go in; same bytes again are ``unchanged``, a new
+        version under the same name is ``updated``. ``corpus_dir`` defaults to
+        ``settings.corpus_dir`` (the HTTP API passes its own root).
+        """
+        if not files:
+            raise InvalidQuestionError("Aucun fichier à ajouter.", hint="Choisissez un ou plusieurs bulletins.")
+        t0 = time.perf_counter()
+        if self.auto_ingest:
+            self.ensure_corpus()  # as ask() would: the folder's other bulletins first
+        root = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
+        s = self.settings
+        written, failures = store_uploads(
+            root, files, max_bytes=s.max_file_bytes, max_pages=s.max_pages, on_progress=on_progress
+        )
+        report = self.ingest(written, on_progress=on_progress) if written else IngestReport()
+        report.failed = [*failures, *report.failed]
+        report.seconds = time.perf_counter() - t0
+        return report
 
     def _reopen_for_reindex(self) -> None:
         """Drop the store's collections so that a new model (or schema) can be used."""

@@ -18,21 +18,19 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-import os
-import tempfile
-import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import date
 from http import HTTPStatus
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request, Response, Security
+from fastapi import Depends, FastAPI, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,10 +39,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .core import Assistant
-from .errors import AssistantError, InvalidQuestionError, MissingPathError
-from .loading import SUFFIXES, parse_bulletin
-from .models import Answer, Filters, IngestReport, Message, StoreStats
+from .errors import AssistantError, BulletinError, InvalidQuestionError, MissingPathError
+from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
 from .settings import Settings
+from .uploads import UPLOAD_SUFFIXES, check_size
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +50,16 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 100
 #: Most files in one ``POST /ingest`` upload.
 MAX_UPLOAD_FILES = 20
-#: Extensions accepted by upload (the formats the loader reads).
-UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+#: Media types of the original files served by ``GET /sources/{id}?format=file``.
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".markdown": "text/markdown; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+}
 #: Body caps of the JSON endpoints: a question is at most 2,000 characters, history is short.
 MAX_ASK_BODY = 1 << 20
 MAX_BATCH_BODY = 8 << 20
@@ -125,6 +131,11 @@ class SourceOut(BaseModel):
     date: str | None
     source: str | None
     url: str | None
+    pages: int | None = Field(description="Page count of a paged original (PDF), else null.")
+    file_url: str | None = Field(
+        description="The original file (this path with ?format=file), relative to the API root; "
+        "append '#page=N' (citations[].page) to open a PDF at the quote. Null when the file is not in the corpus root."
+    )
     text: str
 
 
@@ -134,6 +145,9 @@ class ErrorBody(BaseModel):
     hint: str | None = None
     id: str | None = Field(default=None, description="Only on 500: quote it when reporting; the log has the details.")
     fields: list[dict[str, str]] | None = Field(default=None, description="Only on request validation errors.")
+    failed: list[dict[str, str]] | None = Field(
+        default=None, description="Only when no uploaded file was taken: each file with the reason it was refused."
+    )
 
 
 class ErrorEnvelope(BaseModel):
@@ -165,12 +179,20 @@ class ApiError(StarletteHTTPException):
     """An HTTP error raised by the API itself, rendered as the error envelope."""
 
     def __init__(
-        self, status: int, type_: str, message: str, *, hint: str | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(status_code=status, detail=message, headers=headers)
         self.type = type_
         self.message = message
         self.hint = hint
+        self.extra = extra or {}
 
 
 def error_response(
@@ -194,7 +216,7 @@ _HTTP_MESSAGES = {
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, ApiError):
-        return error_response(exc.status_code, exc.type, exc.message, exc.hint, exc.headers)
+        return error_response(exc.status_code, exc.type, exc.message, exc.hint, exc.headers, **exc.extra)
     try:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:
@@ -376,39 +398,6 @@ def _auth(keys: ApiKeys, *, write: bool) -> AuthDependency:
 # --------------------------------------------------------------------------
 
 
-def safe_filename(raw: str | None) -> str:
-    """An uploaded file's name, accepted only as a plain basename with an allowed extension.
-
-    Anything that could name another place (separators, ``..``, NUL, control
-    characters, hidden names) is refused rather than rewritten, so what the
-    client sees in the report is exactly what was written.
-    """
-    name = raw or ""
-    if (
-        not name
-        or name.startswith(".")
-        or name != name.strip()
-        or any(c in name for c in "/\\\x00")
-        or any(unicodedata.category(c) in ("Cc", "Cs") for c in name)
-        or len(name.encode("utf-8", "surrogatepass")) > 200
-    ):
-        raise ApiError(
-            422,
-            "InvalidFileName",
-            f"Nom de fichier refusé : {name[:120]!r}.",
-            hint="Un nom simple, sans dossier, sans « .. » ni caractère de contrôle (ex. bulletin-2026-01.txt) : "
-            "les fichiers vont à la racine du corpus.",
-        )
-    if PurePosixPath(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise ApiError(
-            422,
-            "UnsupportedFileType",
-            f"Type de fichier refusé : {name[:120]!r}.",
-            hint="Formats acceptés : " + ", ".join(UPLOAD_SUFFIXES) + ".",
-        )
-    return name
-
-
 def corpus_folder(root: Path, folder: str) -> Path:
     """``root/folder`` after checking that it stays inside ``root`` (symlinks included)."""
     bad = "\x00" in folder or "\\" in folder
@@ -431,35 +420,13 @@ def corpus_folder(root: Path, folder: str) -> Path:
     return target
 
 
-def store_uploads(root: Path, files: Sequence[tuple[str, bytes]]) -> list[Path]:
-    """Check every file parses, then write each atomically under ``root``.
-
-    Nothing is written when one file is unreadable, so a rejected upload leaves
-    the corpus as it was; a file with the same name is replaced (an update).
-    """
-    for name, data in files:
-        parse_bulletin(data, f"{root.name}/{name}", fmt=SUFFIXES[PurePosixPath(name).suffix.lower()])
-    root.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, data in files:
-        dest = root / name
-        if dest.parent != root or dest.name != name:  # belt and braces: safe_filename already refused it
-            raise ApiError(422, "InvalidFileName", f"Nom de fichier refusé : {name[:120]!r}.")
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-", suffix=".part")  # hidden: never ingested
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        written.append(dest)
-    return written
-
-
 async def _read_uploads(request: Request, max_bytes: int) -> list[tuple[str, bytes]]:
+    """The uploaded ``(name, bytes)`` pairs; refuses the whole request only for what concerns the request.
+
+    No file, too many files, or one file over the byte cap (413): the request is
+    refused before anything is written. Names and contents are judged file by file
+    later (:func:`assistant.uploads.store_uploads`).
+    """
     try:
         form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES)
     except StarletteHTTPException as exc:
@@ -482,21 +449,50 @@ async def _read_uploads(request: Request, max_bytes: int) -> list[tuple[str, byt
             )
         out: list[tuple[str, bytes]] = []
         for upload in uploads:
-            name = safe_filename(upload.filename)
-            if any(name == seen for seen, _ in out):
-                raise ApiError(422, "InvalidUpload", f"Fichier envoyé deux fois : {name!r}.")
+            name = upload.filename or ""
             data = await upload.read(max_bytes + 1)
-            if len(data) > max_bytes:
+            try:
+                check_size(name, len(data), max_bytes)
+            except BulletinError:
                 raise ApiError(
                     413,
                     "PayloadTooLarge",
-                    f"Fichier trop volumineux : {name!r} (limite {max_bytes} octets).",
+                    f"Fichier trop volumineux : {name[:120]!r} (limite {max_bytes} octets).",
                     hint="Découpez-le, ou relevez ASSISTANT_MAX_FILE_BYTES côté serveur.",
-                )
+                ) from None
             out.append((name, data))
         return out
     finally:
         await form.close()
+
+
+def _refused_upload(report: IngestReport) -> ApiError:
+    """Every uploaded file was refused: a 422 naming the first reason and listing them all."""
+    first = report.failed[0]
+    more = f" (et {len(report.failed) - 1} autre(s) fichier(s) refusé(s))" if len(report.failed) > 1 else ""
+    return ApiError(
+        422,
+        "BulletinError",
+        f"Aucun fichier ajouté : {first.path[:120]!r} : {first.reason}{more}",
+        hint="Le détail de chaque fichier est dans « failed ».",
+        extra={"failed": [f.model_dump() for f in report.failed]},
+    )
+
+
+def original_file(bulletin: Bulletin, root: Path) -> Path | None:
+    """The bulletin's original file, only if it resolves (symlinks included) to a file inside ``root``.
+
+    The stored ``path`` is whatever was ingested, from anywhere (CLI, Python API):
+    serving it as is could hand out any readable file on the server.
+    """
+    if not bulletin.path:
+        return None
+    try:
+        real = Path(bulletin.path).resolve(strict=True)
+        inside = real.is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return real if inside and real.is_file() else None
 
 
 # --------------------------------------------------------------------------
@@ -568,7 +564,8 @@ def create_app(
             "Réponses chiffrées et sourcées aux questions en français sur les bulletins. "
             f"Questions : {settings.max_question_chars} caractères au plus ; lots de {MAX_BATCH} questions au plus ; "
             f"envois de {MAX_UPLOAD_FILES} fichiers ({', '.join(UPLOAD_SUFFIXES)}) de "
-            f"{settings.max_file_bytes} octets au plus. "
+            f"{settings.max_file_bytes} octets et {settings.max_pages} pages au plus ; un fichier refusé est listé "
+            "dans « failed » sans empêcher les autres. GET /sources/{id}?format=file sert le fichier d'origine. "
             "Clé d'API : en-tête X-API-Key ou Authorization: Bearer. Voir docs/http-api.md."
         ),
         lifespan=lifespan,
@@ -617,10 +614,23 @@ def create_app(
         "/ingest",
         response_model=IngestReport,
         dependencies=[write_auth],
-        responses={**_ERRORS, 403: {"model": ErrorEnvelope, "description": "No API key configured."}},
+        responses={
+            **_ERRORS,
+            403: {"model": ErrorEnvelope, "description": "No API key configured."},
+            413: {"model": ErrorEnvelope, "description": "A file over ASSISTANT_MAX_FILE_BYTES, or body too large."},
+            422: {"model": ErrorEnvelope, "description": "Bad request, or every uploaded file refused (see failed)."},
+        },
         max_body_size=upload_body,
         tags=["corpus"],
         summary="Add bulletins: multipart upload into the corpus root, or JSON naming a folder in it",
+        description=(
+            f"Upload: up to {MAX_UPLOAD_FILES} files in the multipart field 'files' "
+            f"({', '.join(UPLOAD_SUFFIXES)}), written to the corpus root (ASSISTANT_CORPUS_DIR) and indexed. "
+            "Each file is judged on its own: a refused one (name with a folder or '..', hidden, wrong type, "
+            "unreadable, too many pages) is listed in 'failed' and writes nothing, the others still go in. "
+            "Same bytes again: 'unchanged'; a new version under the same name: 'updated'. "
+            "422 only when no file at all was taken."
+        ),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -641,8 +651,9 @@ def create_app(
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":
             files = await _read_uploads(request, settings.max_file_bytes)
-            paths = await run_in_threadpool(store_uploads, corpus_root, files)
-            report = await run_in_threadpool(a.ingest, paths)
+            report = await run_in_threadpool(a.add_files, files, corpus_dir=corpus_root)
+            if report.failed and not (report.added or report.updated or report.unchanged):
+                raise _refused_upload(report)
         elif ctype in ("application/json", ""):
             raw = await request.body()
             try:
@@ -668,11 +679,25 @@ def create_app(
         "/sources/{bulletin_id:path}",
         response_model=SourceOut,
         dependencies=[read_auth],
-        responses={**_ERRORS, 404: {"model": ErrorEnvelope, "description": "Unknown bulletin id."}},
+        responses={
+            **_ERRORS,
+            200: {
+                "description": "JSON by default; with ?format=file the original bytes (application/pdf, …).",
+                "content": {media: {} for media in sorted(set(MEDIA_TYPES.values()))},
+            },
+            404: {"model": ErrorEnvelope, "description": "Unknown bulletin id, or original file not in the corpus."},
+        },
         tags=["corpus"],
-        summary="A bulletin's metadata and text, to open a citation (id = citations[].source)",
+        summary="A bulletin's metadata and text (JSON), or with ?format=file its original file",
     )
-    def source(bulletin_id: str) -> JSONResponse:
+    def source(
+        request: Request,
+        bulletin_id: str,
+        format: Annotated[
+            Literal["json", "file"],
+            Query(description="'json' (default): metadata and text; 'file': the original file as ingested."),
+        ] = "json",
+    ) -> Response:
         b = a.bulletin(bulletin_id) if 0 < len(bulletin_id) <= 1000 else None
         if b is None:
             raise ApiError(
@@ -681,8 +706,29 @@ def create_app(
                 f"Bulletin inconnu : {bulletin_id[:200]!r}.",
                 hint="L'identifiant est citations[].source d'une réponse ; GET /stats liste les bulletins.",
             )
+        original = original_file(b, corpus_root)
+        if format == "file":
+            if original is None:
+                raise ApiError(
+                    404,
+                    "NotFound",
+                    f"Fichier d'origine indisponible : {bulletin_id[:200]!r}.",
+                    hint="Seuls les fichiers présents sous la racine du corpus (ASSISTANT_CORPUS_DIR) sont servis ; "
+                    "le texte reste disponible sans ?format=file.",
+                )
+            return _file_response(original)
+        file_url = None
+        if original is not None:
+            file_url = f"{request.scope.get('root_path', '')}/sources/{quote(b.id, safe='/')}?format=file"
         out = SourceOut(
-            id=b.id, title=b.title, date=b.date.isoformat() if b.date else None, source=b.source, url=b.url, text=b.text
+            id=b.id,
+            title=b.title,
+            date=b.date.isoformat() if b.date else None,
+            source=b.source,
+            url=b.url,
+            pages=b.pages or None,
+            file_url=file_url,
+            text=b.text,
         )
         return JSONResponse(out.model_dump(mode="json"))
 
@@ -714,6 +760,26 @@ def create_app(
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app
+
+
+def _file_response(path: Path) -> FileResponse:
+    """The original bytes, shown inline; never sniffed, and anything but a PDF sandboxed.
+
+    A bulletin is data: an HTML bulletin opened from the API must not run scripts on
+    its origin. PDFs are left unsandboxed because browsers refuse to display them in
+    a sandbox.
+    """
+    suffix = path.suffix.lower()
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if suffix != ".pdf":
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        filename=path.name,
+        content_disposition_type="inline",
+        headers=headers,
+    )
 
 
 def _version() -> str:
@@ -763,4 +829,4 @@ def serve(
     )
 
 
-__all__ = ["MAX_BATCH", "MAX_UPLOAD_FILES", "ApiKeys", "create_app", "safe_filename", "serve"]
+__all__ = ["MAX_BATCH", "MAX_UPLOAD_FILES", "ApiKeys", "create_app", "original_file", "serve"]

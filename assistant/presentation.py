@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from .errors import AssistantError
-from .models import Answer, Citation, Filters, IngestReport, StoreStats
+from .models import Answer, BulletinFailure, BulletinInfo, Citation, Filters, IngestReport, StoreStats
 
 # --------------------------------------------------------------------------
 # Markdown escaping
@@ -429,10 +429,10 @@ def _figure_with_unit(text: str, unit: str | None) -> str:
 
 
 def _source_suffix(citation: Citation | None) -> str:
-    """' — « Titre » (31 janvier 2025)' as escaped Markdown, or '' when the citation is missing."""
+    """' — « Titre » (31 janvier 2025, p. 3)' as escaped Markdown, or '' when the citation is missing."""
     if citation is None:
         return ""
-    return f" — « {plain_markdown(citation.title)} » ({plain_markdown(format_date_fr(citation.date))})"
+    return f" — « {plain_markdown(citation.title)} » ({plain_markdown(citation_where(citation))})"
 
 
 def conflicts_markdown(answer: Answer) -> str | None:
@@ -497,16 +497,23 @@ def answer_markdown(answer: Answer) -> str:
     return highlight_markdown(answer.answer, figure_texts(answer), style="bold")
 
 
+def citation_where(citation: Citation) -> str:
+    """'29 janvier 2026', or '8 mars 2020, p. 1' when the source is paged (PDF): where to look."""
+    when = format_date_fr(citation.date)
+    return f"{when}, p. {citation.page}" if citation.page else when
+
+
 def citation_label(citation: Citation) -> str:
-    """Plain-text source line: '[1] Titre — 29 janvier 2026 — corpus/x.txt'."""
-    return f"[{citation.id}] {citation.title} — {format_date_fr(citation.date)} — {citation.source}"
+    """Plain-text source line: '[1] Titre — 29 janvier 2026 — corpus/x.txt' ('…, p. 3' for a PDF)."""
+    return f"[{citation.id}] {citation.title} — {citation_where(citation)} — {citation.source}"
 
 
 def citation_markdown(citation: Citation) -> str:
-    """The source line as safe Markdown, number and title in bold."""
+    """The source line as safe Markdown, number and title in bold; ' · p. 3' after the date for a PDF."""
+    page = f" · {plain_markdown(f'p. {citation.page}')}" if citation.page else ""
     return (
         f"**\\[{citation.id}\\] {plain_markdown(citation.title)}**  \n"
-        f"{plain_markdown(format_date_fr(citation.date))} · fichier {plain_markdown(citation.source)}"
+        f"{plain_markdown(format_date_fr(citation.date))}{page} · fichier {plain_markdown(citation.source)}"
     )
 
 
@@ -639,6 +646,8 @@ def progress_state(stage: str, done: int, total: int) -> tuple[float, str]:
     Embedding dominates the time, so it maps to 0-90 %, writing to 90-100 %.
     """
     frac = min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+    if stage == "reading":  # uploads are parsed before any embedding: the bar starts there
+        return 0.0, f"Lecture des fichiers : {done}/{total}"
     if stage == "embedding":
         return 0.9 * frac, f"Calcul des vecteurs : {done}/{total} passages"
     if stage == "writing":
@@ -662,3 +671,55 @@ def ingest_summary(report: IngestReport) -> str:
 def ingest_failures(report: IngestReport) -> list[str]:
     """One plain-text line per unreadable bulletin."""
     return [f"{f.path} : {f.reason}" for f in report.failed]
+
+
+# --------------------------------------------------------------------------
+# Uploads (admin section of the chat)
+# --------------------------------------------------------------------------
+
+UploadLineKind = Literal["added", "updated", "unchanged", "refused"]
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def bulletin_line(info: BulletinInfo, verb: str = "Ajouté") -> str:
+    """'Ajouté : Titre — 8 mars 2020, 2 pages, 14 chiffres repérés (pages sans texte : 3, 7)' (plain text).
+
+    Says what was actually read, so staff notice a scan (pages without text) or a
+    file where no figure was found before relying on it.
+    """
+    parts = [format_date_fr(info.date)]
+    if info.pages:
+        parts.append(_count(info.pages, "page", "pages"))
+    parts.append(_count(info.figures, "chiffre repéré", "chiffres repérés"))
+    line = f"{verb} : {info.title} — {', '.join(parts)}"
+    if info.blank_pages:
+        line += f" (pages sans texte : {', '.join(str(n) for n in info.blank_pages)})"
+    return line
+
+
+def failure_line(failure: BulletinFailure) -> str:
+    """'Refusé : rapport.xlsx — type de fichier refusé. Formats acceptés : …' (plain text)."""
+    reason = failure.reason
+    if reason.startswith(f"{failure.path}: "):  # ingest failures repeat the id in the reason
+        reason = reason[len(failure.path) + 2 :]
+    return f"Refusé : {failure.path} — {reason}"
+
+
+def upload_lines(report: IngestReport) -> list[tuple[UploadLineKind, str]]:
+    """What an upload did, one plain-text line per file: added, updated, already there, refused."""
+    info = {b.id: b for b in report.bulletins}
+    lines: list[tuple[UploadLineKind, str]] = []
+    changed: tuple[tuple[UploadLineKind, str, list[str]], ...] = (
+        ("added", "Ajouté", report.added),
+        ("updated", "Mis à jour", report.updated),
+    )
+    for kind, verb, ids in changed:
+        for bid in ids:
+            b = info.get(bid)
+            lines.append((kind, bulletin_line(b, verb) if b else f"{verb} : {bid}"))
+    lines += [("unchanged", f"Déjà à jour : {bid.rsplit('/', 1)[-1]}") for bid in report.unchanged]
+    lines += [("refused", failure_line(f)) for f in report.failed]
+    return lines

@@ -40,6 +40,9 @@ Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026,
 Les tournées couvrent désormais 312 communes rurales.
 """
 MOBILE_Q = "Combien d'injections les centres de vaccination mobiles ont-ils réalisées en mars 2026 ?"
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"
+GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
+Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
 
 
 def _same(answer: dict[str, Any]) -> dict[str, Any]:
@@ -278,62 +281,91 @@ def _multipart(names: list[bytes], content: bytes = b"Bulletin\n\nIl y a eu 12 c
 
 
 @pytest.mark.parametrize(
-    ("name", "type_"),
+    ("name", "reason"),
     [
-        (b"../../evil.txt", "InvalidFileName"),
-        (b"../corpus2/evil.txt", "InvalidFileName"),
-        (b"/etc/evil.txt", "InvalidFileName"),
-        (b"..", "InvalidFileName"),
-        (b".", "InvalidFileName"),
-        (b"sub/evil.txt", "InvalidFileName"),
-        (b"..\\..\\evil.txt", "InvalidFileName"),
+        (b"../../evil.txt", "nom de fichier refusé"),
+        (b"../corpus2/evil.txt", "nom de fichier refusé"),
+        (b"/etc/evil.txt", "nom de fichier refusé"),
+        (b"..", "nom de fichier refusé"),
+        (b".", "nom de fichier refusé"),
+        (b"sub/evil.txt", "nom de fichier refusé"),
+        (b"..\\..\\evil.txt", "nom de fichier refusé"),
         (b"C:\\Users\\x\\evil.txt", None),  # None: refused, or kept as its basename (IE-style full path)
         (b"\\\\server\\share\\evil.txt", None),
-        (b"evil\x00.txt", "InvalidFileName"),
-        (b"evil.txt\x00.png", "InvalidFileName"),
-        (b"evil\n.txt", "InvalidFileName"),
-        (b".hidden.txt", "InvalidFileName"),
-        (b"", "InvalidFileName"),
-        (b"evil.exe", "UnsupportedFileType"),
-        (b"evil.txt.sh", "UnsupportedFileType"),
-        (b"evil", "UnsupportedFileType"),
+        (b"evil\x00.txt", "nom de fichier refusé"),
+        (b"evil.txt\x00.png", "nom de fichier refusé"),
+        (b"evil\n.txt", "nom de fichier refusé"),
+        (b".hidden.txt", "nom de fichier refusé"),
+        (b"", "nom de fichier refusé"),
+        (b"evil.exe", "type de fichier refusé"),
+        (b"evil.txt.sh", "type de fichier refusé"),
+        (b"evil", "type de fichier refusé"),
     ],
 )
 def test_upload_names_never_escape_the_corpus_root(
-    writer: TestClient, corpus_root: Path, tmp_path: Path, name: bytes, type_: str | None
+    writer: TestClient, corpus_root: Path, tmp_path: Path, name: bytes, reason: str | None
 ) -> None:
     before = _tree(tmp_path)
     body, ctype = _multipart([name])
     r = writer.post("/ingest", content=body, headers={"content-type": ctype})
-    if type_ is None and r.status_code == 200:  # confined to its basename, in the corpus root
+    if reason is None and r.status_code == 200:  # confined to its basename, in the corpus root
         assert r.json()["added"] == ["corpus/evil.txt"] and _tree(corpus_root) == ["evil.txt"]
         new = set(_tree(tmp_path)) - set(before)
         assert all(p.startswith(("store", "root")) for p in new), new
         return
+    # The only file of the request was refused: 422, with the file and its reason listed.
     error = _error(r, 422)
-    assert error["type"] in (type_ or "InvalidFileName", "InvalidUpload"), error
+    assert error["type"] in ("BulletinError", "InvalidUpload"), error
+    if error["type"] == "BulletinError":
+        assert [f["reason"].split(".")[0] for f in error["failed"]] == [reason or "nom de fichier refusé"]
     assert _tree(tmp_path) == before and _tree(corpus_root) == []
     assert not Path("/etc/evil.txt").exists()
 
 
+def test_a_bad_file_does_not_stop_the_rest_of_the_batch(writer: TestClient, corpus_root: Path) -> None:
+    """Issue 13: each refused file gets its reason and writes nothing; the others still go in (was all-or-nothing)."""
+    body, ctype = _multipart([b"../escape.txt", b"bulletin-cas-2026-05.txt", b".cache.txt", b"notes.exe"])
+    r = writer.post("/ingest", content=body, headers={"content-type": ctype})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["added"] == ["corpus/bulletin-cas-2026-05.txt"]
+    assert [f["path"] for f in report["failed"]] == ["../escape.txt", ".cache.txt", "notes.exe"]
+    assert report["failed"][2]["reason"].startswith("type de fichier refusé. Formats acceptés : .txt, .md")
+    assert _tree(corpus_root) == ["bulletin-cas-2026-05.txt"]
+    assert writer.get("/stats").json()["sources"] == ["corpus/bulletin-cas-2026-05.txt"]
+
+    mixed = [
+        ("files", ("good.md", BULLETIN_MD.encode())),
+        ("files", ("bin.txt", b"\x00\x01PNG\x00")),
+        ("files", ("good.md", b"Autre\n\n13 cas.")),
+    ]
+    report = writer.post("/ingest", files=mixed).json()
+    assert report["added"] == ["corpus/good.md"]
+    assert [(f["path"], k in f["reason"]) for f, k in zip(report["failed"], ("binaire", "deux fois"), strict=True)] == [
+        ("bin.txt", True),
+        ("good.md", True),
+    ]
+    assert (corpus_root / "good.md").read_text(encoding="utf-8") == BULLETIN_MD  # the first one, not the second
+    assert "corpus/bin.txt" not in writer.get("/stats").json()["sources"] and not (corpus_root / "bin.txt").exists()
+
+
 def test_upload_limits_and_unreadable_files(writer: TestClient, corpus_root: Path) -> None:
-    big = b"Bulletin\n\n" + b"12 cas. " * 600  # > max_file_bytes (4000)
-    r = writer.post("/ingest", files={"files": ("big.txt", big)})
+    big = b"Bulletin\n\n" + b"12 cas. " * 600  # > max_file_bytes (4000): the whole request is refused
+    r = writer.post("/ingest", files=[("files", ("ok.txt", b"Bulletin\n\n12 cas.")), ("files", ("big.txt", big))])
     assert "big.txt" in _error(r, 413, "PayloadTooLarge")["message"]
     many = [("files", (f"b{i}.txt", b"Bulletin\n\n12 cas.")) for i in range(MAX_UPLOAD_FILES + 1)]
     _error(writer.post("/ingest", files=many), 422, "InvalidUpload")
-    twice = [("files", ("a.txt", b"Bulletin\n\n12 cas.")), ("files", ("a.txt", b"Autre\n\n13 cas."))]
-    _error(writer.post("/ingest", files=twice), 422, "InvalidUpload")
     boundary = "b0undary"
     no_file = f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nrien\r\n--{boundary}--\r\n'
     r = writer.post(
         "/ingest", content=no_file.encode(), headers={"content-type": f"multipart/form-data; boundary={boundary}"}
     )
     assert "Aucun fichier" in _error(r, 422, "InvalidUpload")["message"]
-    # One unreadable file: nothing is written, not even the good one.
-    mixed = [("files", ("good.txt", b"Bulletin\n\n12 cas.")), ("files", ("bin.txt", b"\x00\x01PNG\x00"))]
-    error = _error(writer.post("/ingest", files=mixed), 422, "BulletinError")
-    assert "binaire" in error["message"]
+    # Every file refused: 422, each with its reason; nothing written.
+    both = [("files", ("bin.txt", b"\x00\x01PNG\x00")), ("files", ("latin.txt", "Café : 12 %".encode("latin-1")))]
+    error = _error(writer.post("/ingest", files=both), 422, "BulletinError")
+    assert "binaire" in error["message"] and "1 autre" in error["message"]
+    assert [f["path"] for f in error["failed"]] == ["bin.txt", "latin.txt"] and "UTF-8" in error["failed"][1]["reason"]
     latin1 = writer.post("/ingest", files={"files": ("latin.txt", "Café : 12 %".encode("latin-1"))})
     assert "UTF-8" in _error(latin1, 422, "BulletinError")["message"]
     _error(writer.post("/ingest", content=b"x", headers={"content-type": "text/plain"}), 415, "UnsupportedMediaType")
@@ -387,10 +419,83 @@ def test_stats_health_and_sources(open_api: TestClient, corpus_assistant: Assist
     r = open_api.get(f"/sources/{cite['source']}")
     assert r.status_code == 200
     bulletin = r.json()
-    assert set(bulletin) == {"id", "title", "date", "source", "url", "text"}
+    assert set(bulletin) == {"id", "title", "date", "source", "url", "pages", "file_url", "text"}
     assert bulletin["text"][cite["start"] : cite["end"]] == cite["quote"] and bulletin["date"] == cite["date"]
+    assert bulletin["pages"] is None
     for unknown in ("corpus/nope.txt", "../../etc/passwd", "x" * 2000):
         _error(open_api.get(f"/sources/{unknown}"), 404, "NotFound")
+        _error(open_api.get(f"/sources/{unknown}", params={"format": "file"}), 404, "NotFound")
+    # This store was ingested from the repository's corpus/, not from this API's corpus root: never served.
+    assert bulletin["file_url"] is None
+    refused = _error(open_api.get(f"/sources/{cite['source']}", params={"format": "file"}), 404, "NotFound")
+    assert "ASSISTANT_CORPUS_DIR" in refused["hint"]
+    _error(open_api.get(f"/sources/{cite['source']}", params={"format": "pdf"}), 422, "InvalidRequest")
+
+
+def test_sources_serve_the_original_file_only_from_the_corpus_root(
+    writer: TestClient, corpus_root: Path, tmp_path: Path
+) -> None:
+    r = writer.post("/ingest", files={"files": ("vaccination-mobile-2026-04.md", BULLETIN_MD.encode())})
+    assert r.json()["added"] == ["corpus/vaccination-mobile-2026-04.md"]
+    opened = writer.get("/sources/corpus/vaccination-mobile-2026-04.md").json()
+    assert opened["pages"] is None and opened["file_url"] == "/sources/corpus/vaccination-mobile-2026-04.md?format=file"
+    original = writer.get(opened["file_url"])
+    assert original.status_code == 200 and original.content == BULLETIN_MD.encode()
+    assert original.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert original.headers["x-content-type-options"] == "nosniff"
+    assert original.headers["content-security-policy"].startswith("sandbox")  # bulletin markup never runs
+    assert original.headers["content-disposition"].startswith("inline")
+
+    # Ingested from outside the corpus root (CLI / Python API): the text is there, the file is not served.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret\n\nIl y a 99 cas.\n", encoding="utf-8")
+    assistant: Assistant = writer.app.state.assistant  # type: ignore[attr-defined]
+    assert assistant.ingest([outside / "secret.txt"]).added == ["outside/secret.txt"]
+    meta = writer.get("/sources/outside/secret.txt")
+    assert meta.status_code == 200 and meta.json()["file_url"] is None and "99 cas" in meta.json()["text"]
+    error = _error(writer.get("/sources/outside/secret.txt", params={"format": "file"}), 404, "NotFound")
+    assert "secret" not in error["hint"]
+    # A symlink inside the root pointing outside resolves outside: not served either.
+    (outside / "linked.txt").write_text("Lien\n\nIl y a 7 cas.\n", encoding="utf-8")
+    (corpus_root / "linked.txt").symlink_to(outside / "linked.txt")
+    assert "corpus/linked.txt" in writer.post("/ingest", json={"folder": ""}).json()["added"]
+    assert writer.get("/sources/corpus/linked.txt").json()["file_url"] is None
+    _error(writer.get("/sources/corpus/linked.txt", params={"format": "file"}), 404, "NotFound")
+    # A file removed since its ingest: 404 too.
+    (corpus_root / "vaccination-mobile-2026-04.md").unlink()
+    _error(writer.get(opened["file_url"]), 404, "NotFound")
+
+
+@pytest.fixture
+def pdf_writer(tmp_path: Path, embedder: Embedder, corpus_root: Path) -> Iterator[TestClient]:
+    """Like ``writer``, with the default file cap (PDFs weigh hundreds of kB)."""
+    if not GRAND_EST.is_file():
+        pytest.skip(f"PDF samples absent: {SAMPLES} (CI checks out ../shared beside the clone)")
+    settings = Settings.from_env(env={}, data_dir=tmp_path / "store", corpus_dir=corpus_root, api_keys=KEY)
+    with Assistant(settings=settings, embedder=embedder, auto_ingest=False) as a, TestClient(create_app(a)) as client:
+        client.headers["X-API-Key"] = KEY
+        yield client
+
+
+def test_pdf_upload_answers_with_a_page_and_serves_the_pdf(pdf_writer: TestClient, corpus_root: Path) -> None:
+    data = GRAND_EST.read_bytes()
+    r = pdf_writer.post("/ingest", files={"files": (GRAND_EST.name, data, "application/pdf")})
+    assert r.status_code == 200, r.text
+    bid = f"corpus/{GRAND_EST.name}"
+    report = r.json()
+    assert report["added"] == [bid] and report["bulletins"][0]["pages"] == 2
+    answer = pdf_writer.post("/ask", json={"question": Q_GRAND_EST}).json()
+    assert answer["figures"][0]["value"] == 262
+    cite = answer["citations"][0]
+    assert cite["source"] == bid and cite["page"] == 1
+    opened = pdf_writer.get(f"/sources/{bid}").json()
+    assert opened["pages"] == 2 and opened["text"][cite["start"] : cite["end"]] == cite["quote"]
+    original = pdf_writer.get(opened["file_url"])
+    assert original.status_code == 200 and original.content == data
+    assert original.headers["content-type"] == "application/pdf"
+    assert "content-security-policy" not in original.headers  # browsers refuse to show a sandboxed PDF
+    assert (corpus_root / GRAND_EST.name).read_bytes() == data
 
 
 def test_unknown_routes_and_methods(open_api: TestClient) -> None:
@@ -407,6 +512,11 @@ def test_openapi_documents_every_endpoint(open_api: TestClient) -> None:
     }
     assert {"APIKeyHeader", "HTTPBearer"} <= set(spec["components"]["securitySchemes"])
     assert "2000" in spec["info"]["description"]
+    assert ".pdf" in spec["info"]["description"] and ".docx" in spec["info"]["description"]
+    assert "failed" in spec["paths"]["/ingest"]["post"]["description"]
+    params = {p["name"]: p for p in spec["paths"]["/sources/{bulletin_id}"]["get"]["parameters"]}
+    assert params["format"]["schema"]["enum"] == ["json", "file"]
+    assert "application/pdf" in spec["paths"]["/sources/{bulletin_id}"]["get"]["responses"]["200"]["content"]
     assert "swagger" in open_api.get("/docs").text.lower()
 
 

@@ -16,7 +16,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from assistant import presentation as p
 from assistant.feedback import read_feedback
+from assistant.models import BulletinFailure, BulletinInfo, Citation, IngestReport
 from assistant.presentation import unescape_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +34,21 @@ Q_GROWTH = (
     "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté entre janvier 2025 et janvier 2026 ?"
 )
 Q_DMP = "Combien d'établissements alimentaient le DMP au 31 décembre 2024 ?"
+ADMIN_KEY = "clé-admin-Zx81"
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"
+GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
+Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
+MOBILE_MD = """---
+title: Centres de vaccination mobiles
+date: 2026-04-02
+---
+Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026, selon l'agence régionale de santé.
+"""
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """ASSISTANT_DATA_DIR / ASSISTANT_CORPUS_DIR pointing at temp folders for the whole module."""
+    """ASSISTANT_DATA_DIR / ASSISTANT_CORPUS_DIR pointing at temp folders for the whole module, an admin key set."""
     root = tmp_path_factory.mktemp("ui-app")
     corpus = root / "src" / "corpus"
     shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
@@ -44,6 +56,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     mp = pytest.MonkeyPatch()
     mp.setenv("ASSISTANT_DATA_DIR", str(data))
     mp.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    mp.setenv("ASSISTANT_ADMIN_KEY", ADMIN_KEY)
     try:
         yield {"data": data, "corpus": corpus}
     finally:
@@ -260,7 +273,7 @@ def test_reindex_adds_new_bulletin(env: dict[str, Path]) -> None:
         "Le ministère annonce que 1 234 lits supplémentaires ont été ouverts en mars 2031.\n",
         encoding="utf-8",
     )
-    at = run_app(env)
+    at = unlock(run_app(env))
     at.button(key="reindex").click().run()
     assert not at.exception
     assert at.sidebar.success, page_text(at)
@@ -268,3 +281,137 @@ def test_reindex_adds_new_bulletin(env: dict[str, Path]) -> None:
     sidebar = unescape_markdown("\n".join(str(m.value) for m in at.sidebar.markdown))
     assert f"**Bulletins** : {before + 1}" in sidebar
     assert "**Période** : 31 janvier 2025 → 2 avril 2031" in sidebar
+
+
+# --------------------------------------------------------------------------
+# Admin section: upload and re-index need the admin key
+# --------------------------------------------------------------------------
+
+
+def unlock(at: AppTest, key: str = ADMIN_KEY) -> AppTest:
+    at.text_input(key="admin_key").input(key).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def has(at: AppTest, key: str) -> bool:
+    try:
+        at.get_by_key(key)
+    except KeyError:
+        return False
+    return True
+
+
+def sidebar_text(at: AppTest) -> str:
+    parts: list[str] = []
+    for group in (at.sidebar.markdown, at.sidebar.caption, at.sidebar.success, at.sidebar.info, at.sidebar.error):
+        parts.extend(str(e.value) for e in group)
+    return unescape_markdown("\n".join(parts))
+
+
+def test_without_a_configured_key_nothing_changes_the_corpus(
+    env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASSISTANT_ADMIN_KEY")
+    at = run_app(env)
+    assert not at.file_uploader and not has(at, "reindex") and not has(at, "add_files") and not has(at, "admin_key")
+    assert "aucune clé d'administration n'est configurée" in sidebar_text(at)
+
+
+def test_a_wrong_key_keeps_upload_and_reindex_hidden(env: dict[str, Path]) -> None:
+    at = run_app(env)
+    assert not at.file_uploader and not has(at, "reindex")
+    assert "Saisissez la clé d'administration" in sidebar_text(at)
+    unlock(at, ADMIN_KEY + " ")
+    assert not at.file_uploader and not has(at, "reindex")
+    assert [e.value for e in at.sidebar.error] == ["Clé d'administration incorrecte."]
+    unlock(at)
+    assert at.file_uploader and has(at, "reindex") and not at.sidebar.error
+    assert at.file_uploader[0].accept_multiple_files
+    assert {"pdf", "docx", "txt", "md", "html"} <= {t.lstrip(".") for t in at.file_uploader[0].allowed_type}
+    assert at.button(key="add_files").disabled  # nothing chosen yet
+
+
+def test_upload_adds_the_good_file_and_names_the_refused_one(env: dict[str, Path]) -> None:
+    at = unlock(run_app(env))
+    at.file_uploader[0].set_value(
+        [("vaccination-mobile-2026-04.md", MOBILE_MD.encode(), "text/markdown"), ("vide.txt", b"", "text/plain")]
+    ).run()
+    at.button(key="add_files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [unescape_markdown(e.value) for e in at.sidebar.success] == [
+        "Ajouté : Centres de vaccination mobiles — 2 avril 2026, 2 chiffres repérés"
+    ]
+    assert [unescape_markdown(e.value) for e in at.sidebar.error] == ["Refusé : vide.txt — fichier vide"]
+    assert (env["corpus"] / "vaccination-mobile-2026-04.md").read_text(encoding="utf-8") == MOBILE_MD
+    assert not (env["corpus"] / "vide.txt").exists()
+    assert not at.file_uploader[0].value  # emptied once added
+    assert "corpus/vaccination-mobile-2026-04.md" in at.multiselect(key="filter_sources").options
+    ask(at, "Combien d'injections les centres de vaccination mobiles ont-ils réalisées en mars 2026 ?")
+    assert [spaces(m.value) for m in at.metric] == ["48 250"]
+
+    # The same file again: already there, nothing re-indexed.
+    at.file_uploader[0].set_value(("vaccination-mobile-2026-04.md", MOBILE_MD.encode(), "text/markdown")).run()
+    at.button(key="add_files").click().run()
+    assert [unescape_markdown(e.value) for e in at.sidebar.info] == ["Déjà à jour : vaccination-mobile-2026-04.md"]
+    assert not at.sidebar.success and not at.sidebar.error
+
+
+def test_pdf_upload_then_answer_cites_its_page(env: dict[str, Path]) -> None:
+    if not GRAND_EST.is_file():
+        pytest.skip(f"PDF samples absent: {SAMPLES} (CI checks out ../shared beside the clone)")
+    at = unlock(run_app(env))
+    at.file_uploader[0].set_value((GRAND_EST.name, GRAND_EST.read_bytes(), "application/pdf")).run()
+    at.button(key="add_files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    added = [unescape_markdown(e.value) for e in at.sidebar.success]
+    assert len(added) == 1 and added[0].startswith("Ajouté : ") and "— 8 mars 2020, 2 pages, " in added[0]
+    assert re.search(r", \d+ chiffres repérés$", added[0]) and not at.sidebar.error
+    ask(at, Q_GRAND_EST)
+    assert [m.value for m in at.metric] == ["262"]
+    assert "8 mars 2020 · p. 1 · fichier corpus/" + GRAND_EST.name in page_text(at)
+
+
+# --------------------------------------------------------------------------
+# Presentation helpers of the admin section and of paged sources
+# --------------------------------------------------------------------------
+
+
+def _citation(page: int | None) -> Citation:
+    return Citation(
+        id=1, source="corpus/a.pdf", title="Point [x]", date="2020-03-08", chunk_id="c", quote="q", start=0, end=1,
+        page=page,
+    )  # fmt: skip
+
+
+def test_source_line_shows_the_page_of_a_pdf() -> None:
+    assert unescape_markdown(p.citation_markdown(_citation(3))) == (
+        "**[1] Point [x]**  \n8 mars 2020 · p. 3 · fichier corpus/a.pdf"
+    )
+    assert "p." not in p.citation_markdown(_citation(None))
+    assert p.citation_label(_citation(3)) == "[1] Point [x] — 8 mars 2020, p. 3 — corpus/a.pdf"
+    assert p.citation_where(_citation(None)) == "8 mars 2020"
+
+
+def test_upload_lines_say_what_was_read() -> None:
+    report = IngestReport(
+        added=["corpus/a.pdf"],
+        updated=["corpus/b.md"],
+        unchanged=["corpus/c.txt"],
+        failed=[
+            BulletinFailure(path="x.exe", reason="type de fichier refusé. Formats acceptés : .pdf."),
+            BulletinFailure(path="corpus/d.txt", reason="corpus/d.txt: fichier vide"),
+        ],
+        bulletins=[
+            BulletinInfo(id="corpus/a.pdf", title="Point", date="2020-03-08", pages=9, blank_pages=[3, 7], figures=14),
+            BulletinInfo(id="corpus/b.md", title="Bilan", date=None, pages=None, figures=1),
+        ],
+    )
+    assert p.upload_lines(report) == [
+        ("added", "Ajouté : Point — 8 mars 2020, 9 pages, 14 chiffres repérés (pages sans texte : 3, 7)"),
+        ("updated", "Mis à jour : Bilan — date inconnue, 1 chiffre repéré"),
+        ("unchanged", "Déjà à jour : c.txt"),
+        ("refused", "Refusé : x.exe — type de fichier refusé. Formats acceptés : .pdf."),
+        ("refused", "Refusé : corpus/d.txt — fichier vide"),
+    ]
+    assert p.progress_state("reading", 1, 4) == (0.0, "Lecture des fichiers : 1/4")

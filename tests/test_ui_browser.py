@@ -1,8 +1,9 @@
 """The Streamlit chat in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
 Starts ``streamlit run ui/app.py`` on a free loopback port over a temp copy of
-corpus/ plus a hostile bulletin, then checks an answer end to end and that
-bulletin text full of HTML/Markdown tricks renders inert.
+corpus/ plus a hostile bulletin, then checks an answer end to end, that
+bulletin text full of HTML/Markdown tricks renders inert, and that an admin
+uploads a real PDF through the file chooser and gets its figure cited with its page.
 Never downloads a browser: Playwright only drives the system Chromium.
 """
 
@@ -42,6 +43,12 @@ CHROMIUM_ARGS = [
 ]
 FIRST_ANSWER_TIMEOUT_MS = 600_000  # model load + first ingest on 2 shared cores
 ANSWER_TIMEOUT_MS = 120_000
+
+ADMIN_KEY = "browser-admin-Kq3"
+UPLOAD_TIMEOUT_MS = 600_000  # PDF parse + embedding on 2 shared cores
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"  # CI: ../shared beside the clone
+GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
+Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
 
 SEED = "corpus/bulletin-mon-espace-sante-2026-01.txt"
 HOSTILE_NAME = "bulletin-alerte-grippe-aviaire-2026-02.txt"
@@ -104,6 +111,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         **os.environ,
         "ASSISTANT_DATA_DIR": str(root / "data"),
         "ASSISTANT_CORPUS_DIR": str(corpus),
+        "ASSISTANT_ADMIN_KEY": ADMIN_KEY,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     cmd = [
@@ -232,3 +240,44 @@ def test_hostile_bulletin_renders_inert(page: Any, server: Server) -> None:
     assert not outside, outside
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
+
+
+def test_admin_uploads_a_pdf_and_its_page_is_cited(page: Any, server: Server) -> None:
+    if not GRAND_EST.is_file():
+        pytest.skip(f"PDF samples absent: {SAMPLES} (CI checks out ../shared beside the clone)")
+    page.goto(server.url, wait_until="domcontentloaded")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_test_id("stFileUploader").count() == 0  # locked until the key is typed
+    key = sidebar.get_by_label("Clé d'administration")
+    key.fill(ADMIN_KEY)
+    key.press("Enter")
+
+    uploader = sidebar.get_by_test_id("stFileUploaderDropzoneInput")
+    uploader.wait_for(state="attached", timeout=ANSWER_TIMEOUT_MS)
+    uploader.set_input_files(str(GRAND_EST))
+    # The chip shows the name shortened in the middle ("2020-03...uation.pdf").
+    sidebar.get_by_test_id("stFileChipName").filter(has_text=GRAND_EST.name[-10:]).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    add = sidebar.get_by_role("button", name="Ajouter au corpus")
+    sync_api.expect(add).to_be_enabled(timeout=ANSWER_TIMEOUT_MS)
+    t0 = time.monotonic()
+    add.click()
+    added = sidebar.get_by_test_id("stAlertContentSuccess").filter(has_text="Ajouté :")
+    added.wait_for(state="visible", timeout=UPLOAD_TIMEOUT_MS)
+    server.timings["browser_pdf_upload_s"] = round(time.monotonic() - t0, 2)
+    message = added.inner_text()
+    assert "8 mars 2020" in message and "2 pages" in message and "chiffres repérés" in message, message
+    assert sidebar.get_by_test_id("stAlertContentError").count() == 0
+
+    box.fill(Q_GRAND_EST)
+    box.press("Enter")
+    page.get_by_test_id("stMetricValue").filter(has_text="262").first.wait_for(
+        state="visible", timeout=ANSWER_TIMEOUT_MS
+    )
+    page.get_by_text("Copier la réponse et ses sources").first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    body = page.inner_text("body")
+    assert f"p. 1 · fichier corpus/{GRAND_EST.name}" in body
+    assert page.get_by_test_id("stException").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-pdf-upload.png"), full_page=True)

@@ -6,18 +6,20 @@ and ``ASSISTANT_CORPUS_DIR``.
 
 This file only lays things out. Answering is :class:`assistant.Assistant`'s job;
 formatting, escaping and feedback records live in :mod:`assistant.presentation`
-and :mod:`assistant.feedback` (unit-tested). Every corpus-derived string shown
-with a Markdown element goes through ``presentation`` escaping first: bulletins
-are data, never markup.
+and :mod:`assistant.feedback`, upload checks in :mod:`assistant.uploads` (all
+unit-tested). Every corpus-derived string shown with a Markdown element goes
+through ``presentation`` escaping first: bulletins are data, never markup.
+Uploading and re-indexing need the admin key (``ASSISTANT_ADMIN_KEY``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -29,6 +31,7 @@ from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, Verdict, record
 from assistant.ingest import ProgressFn
 from assistant.models import Answer, Citation, Filters, IngestReport
 from assistant.settings import Settings
+from assistant.uploads import UPLOAD_SUFFIXES, admin_unlocked
 
 log = logging.getLogger("assistant.ui")
 
@@ -49,7 +52,7 @@ def _release(assistant: Assistant) -> None:
 def get_assistant(config_key: str, _settings: Settings) -> Assistant:
     """One thread-safe Assistant per configuration, shared by every browser session.
 
-    ``config_key`` (the settings' repr) keys the cache so that a process serving
+    ``config_key`` (the settings' repr, secrets left out) keys the cache so that a process serving
     another data dir (e.g. tests) never reuses the wrong store.
     """
     return Assistant(settings=_settings)
@@ -58,6 +61,8 @@ def get_assistant(config_key: str, _settings: Settings) -> Assistant:
 def _init_state() -> None:
     st.session_state.setdefault("turns", [])
     st.session_state.setdefault("ingest_message", None)
+    st.session_state.setdefault("upload_message", None)
+    st.session_state.setdefault("uploader_round", 0)
     st.session_state.setdefault("feedback_saved", {})
     st.session_state.setdefault("feedback_errors", {})
 
@@ -155,7 +160,7 @@ def prepare(assistant: Assistant, settings: Settings) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Sidebar: new conversation, corpus stats, filters, re-index
+# Sidebar: new conversation, corpus stats, filters; admin: upload, re-index
 # --------------------------------------------------------------------------
 
 
@@ -192,13 +197,84 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
         if filters is not None:
             st.caption("Les réponses sont limitées aux bulletins sélectionnés.")
 
-        st.header("Indexation")
-        st.caption(f"Dossier : {p.plain_markdown(str(settings.corpus_dir))}")
-        prune = st.checkbox("Retirer les bulletins supprimés du dossier", key="reindex_prune")
-        if st.button("Ré-indexer le dossier", key="reindex", width="stretch"):
-            reindex(assistant, settings.corpus_dir, prune=prune)
-        _show_ingest_message()
+        st.header("Administration")
+        if admin_section_unlocked(settings):
+            upload_section(assistant, settings)
+            st.subheader("Ré-indexation")
+            st.caption(f"Dossier : {p.plain_markdown(str(settings.corpus_dir))}")
+            prune = st.checkbox("Retirer les bulletins supprimés du dossier", key="reindex_prune")
+            if st.button("Ré-indexer le dossier", key="reindex", width="stretch"):
+                reindex(assistant, settings.corpus_dir, prune=prune)
+            _show_ingest_message()
     return filters
+
+
+NO_ADMIN_KEY_NOTE = (
+    "Ajout de bulletins et ré-indexation désactivés : aucune clé d'administration n'est configurée "
+    "(variable ASSISTANT_ADMIN_KEY côté serveur)."
+)
+LOCKED_NOTE = "Saisissez la clé d'administration pour ajouter des bulletins ou ré-indexer le dossier."
+
+
+def admin_section_unlocked(settings: Settings) -> bool:
+    """Whether this browser session typed the admin key; without it, nothing here changes the corpus."""
+    if not settings.admin_key:
+        st.caption(p.plain_markdown(NO_ADMIN_KEY_NOTE))
+        return False
+    given = st.text_input("Clé d'administration", type="password", key="admin_key")
+    if admin_unlocked(given, settings.admin_key):
+        return True
+    if given:
+        st.error("Clé d'administration incorrecte.")
+    st.caption(p.plain_markdown(LOCKED_NOTE))
+    return False
+
+
+def upload_section(assistant: Assistant, settings: Settings) -> None:
+    """Files chosen in the browser -> :meth:`Assistant.add_files`; the result is shown under the button."""
+    st.subheader("Ajouter des bulletins")
+    files = st.file_uploader(
+        "Bulletins (PDF, Word, texte, Markdown, HTML)",
+        type=[s.lstrip(".") for s in UPLOAD_SUFFIXES],
+        accept_multiple_files=True,
+        key=f"uploader_{st.session_state['uploader_round']}",  # a new key empties the list once added
+        max_upload_size=max(1, math.ceil(settings.max_file_bytes / (1 << 20))),
+    )
+    if st.button("Ajouter au corpus", key="add_files", width="stretch", disabled=not files):
+        add_files(assistant, [(f.name, f.getvalue()) for f in files or []])
+    _show_upload_message()
+
+
+def add_files(assistant: Assistant, files: list[tuple[str, bytes]]) -> None:
+    """Store and index the uploaded files with a progress bar, then rerun so stats and filters refresh."""
+    with st.status("Ajout au corpus…", expanded=True) as status:
+        try:
+            report = run_with_progress(
+                lambda on_progress: assistant.add_files(files, on_progress=on_progress), "Lecture des fichiers…"
+            )
+        except Exception as exc:
+            if not isinstance(exc, AssistantError):
+                log.exception("upload failed")
+            status.update(label="Ajout impossible", state="error")
+            st.session_state["upload_message"] = ("error", *p.error_parts(exc))
+            return
+        status.update(label="Ajout terminé", state="complete", expanded=False)
+    assert report is not None
+    st.session_state["upload_message"] = ("ok", p.upload_lines(report))
+    st.session_state["uploader_round"] += 1
+    st.rerun()
+
+
+def _show_upload_message() -> None:
+    message = st.session_state.get("upload_message")
+    if not message:
+        return
+    if message[0] == "error":
+        st.error(p.error_markdown(message[1], message[2]), icon="⚠️")
+        return
+    show = {"added": st.success, "updated": st.success, "unchanged": st.info, "refused": st.error}
+    for kind, line in message[1]:
+        show[kind](p.plain_markdown(line))
 
 
 def reindex(assistant: Assistant, corpus_dir: Path, *, prune: bool) -> None:
@@ -408,7 +484,8 @@ def main() -> None:
     st.caption("Posez une question en français : chaque chiffre est donné avec le passage du bulletin qui le contient.")
     try:
         settings = Settings.from_env()
-        assistant = get_assistant(repr(settings), settings)
+        # Keys do not change the Assistant: kept out of the cache key (one instance, no secret in it).
+        assistant = get_assistant(repr(replace(settings, admin_key=None, api_keys=())), settings)
     except Exception as exc:
         _show_error(exc)
         st.stop()
