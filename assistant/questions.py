@@ -254,7 +254,7 @@ def analyse(question: str) -> QuestionSpec:
         periods = []  # "jusqu'à quand court la campagne ouverte en octobre 2025 ?": a premise, not a filter
         cue = re.search(r"\b(jusqu|depuis|d'ici|a partir)\b", f)
         date_cue = cue.group(1) if cue else None
-    qualifiers = _qualifiers(without_periods, noun_word)
+    qualifiers = tuple(dict.fromkeys((*_qualifiers(without_periods, noun_word), *_proper_nouns(question, noun_word))))
     modifiers = tuple(
         (h, m) for h, m in noun_modifiers(without_periods) if h in set(qualifiers) | {stem(noun_word or "")}
     )
@@ -341,6 +341,21 @@ def _qualifiers(folded: str, noun_word: str | None) -> tuple[str, ...]:
             if len(word) > 2:
                 out.append(stem(word))
     return tuple(dict.fromkeys(out))
+
+
+def _proper_nouns(question: str, noun_word: str | None) -> tuple[str, ...]:
+    """Capitalised words after the first (« en région Grand Est », « en Loire-Atlantique », « selon
+    Santé publique France »): names that narrow the question as much as a « chez les … » does."""
+    out = []
+    for m in re.finditer(r"[^\W\d_]+", question):
+        word = m.group(0)
+        if m.start() == 0 or not word[0].isupper() or len(word) < 3:
+            continue
+        folded = fold(word)
+        if folded in STOPWORDS or folded in QUESTION_WORDS or (noun_word and folded == fold(noun_word)):
+            continue
+        out.append(stem(folded))
+    return tuple(out)
 
 
 def read_questions(text: str) -> list[str]:

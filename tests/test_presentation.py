@@ -158,8 +158,7 @@ def test_highlight_styles_keep_spaces_outside_markers() -> None:
 # --------------------------------------------------------------------------
 
 BULLETIN = (
-    "Titre du bulletin\n\nPublié le 2 février 2026\n\n"
-    "Premier paragraphe. 42 % des tests positifs. Fin.\nSuite seule.\n"
+    "Titre du bulletin\n\nPublié le 2 février 2026\n\nPremier paragraphe. 42 % des tests positifs. Fin.\nSuite seule.\n"
 )
 
 
