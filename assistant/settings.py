@@ -50,9 +50,9 @@ class Settings:
     #: Most pages read from one PDF: a longer document is refused (split it), not half read.
     max_pages: int = 150
     lock_timeout_s: float = 3.0
-    api_keys: tuple[str, ...] = field(default_factory=tuple)
+    api_keys: tuple[str, ...] = field(default_factory=tuple, repr=False)  # secrets: never in a log line
     #: Key that unlocks uploading and re-indexing in the chat; without it that part is read-only.
-    admin_key: str | None = None
+    admin_key: str | None = field(default=None, repr=False)
 
     _ENV: ClassVar[dict[str, str]] = {
         "data_dir": "ASSISTANT_DATA_DIR",
