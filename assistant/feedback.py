@@ -13,6 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -110,10 +111,52 @@ def record_feedback(
     *,
     turn_id: str | None = None,
 ) -> dict[str, Any]:
-    """Build and append one record; returns it (the UI shows a confirmation)."""
+    """Build and append one record; returns it (the UI shows a confirmation).
+
+    Idempotent per turn: when the turn's latest record already says the same verdict and comment
+    (a button clicked twice, a rerun), nothing is written and that record is returned.
+    """
     record = feedback_record(question, answer, verdict, comment, turn_id=turn_id)
+    if turn_id is not None:
+        last = latest_for_turn(path, turn_id)
+        if last is not None and (last.get("verdict"), last.get("comment")) == (record["verdict"], record["comment"]):
+            return last
     append_feedback(path, record)
     return record
+
+
+def latest_for_turn(path: str | Path, turn_id: str) -> dict[str, Any] | None:
+    """The last record written for ``turn_id`` (None if there is none)."""
+    found = None
+    for rec in read_feedback(path):
+        if rec.get("turn_id") == turn_id:
+            found = rec
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    """What the admin review view shows: counts per verdict, the latest comments."""
+
+    up: int
+    down: int
+    turns: int
+    comments: list[dict[str, Any]]
+
+
+def summarise_feedback(path: str | Path, *, last: int = 10) -> FeedbackSummary:
+    """Counts over each turn's latest verdict (a changed mind counts once), and the last comments."""
+    latest: dict[str, dict[str, Any]] = {}
+    records = read_feedback(path)
+    for i, rec in enumerate(records):
+        latest[str(rec.get("turn_id") or f"#{i}")] = rec
+    verdicts = [r.get("verdict") for r in latest.values()]
+    comments = [
+        {"time": r.get("time"), "verdict": r.get("verdict"), "question": r.get("question"), "comment": r["comment"]}
+        for r in records
+        if r.get("comment")
+    ][-last:][::-1]
+    return FeedbackSummary(verdicts.count("up"), verdicts.count("down"), len(latest), comments)
 
 
 def read_feedback(path: str | Path) -> list[dict[str, Any]]:

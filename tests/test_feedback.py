@@ -109,3 +109,26 @@ def test_unwritable_path_raises_feedback_error(tmp_path: Path) -> None:
     with pytest.raises(FeedbackError) as info:
         append_feedback(blocker / "feedback.jsonl", {"a": 1})
     assert info.value.hint
+
+
+def test_same_verdict_and_comment_twice_writes_one_record(tmp_path: Path) -> None:
+    path = tmp_path / "fb.jsonl"
+    first = record_feedback(path, "Q ?", answer(), "down", "faux", turn_id="t1")
+    again = record_feedback(path, "Q ?", answer(), "down", " faux ", turn_id="t1")  # same once trimmed
+    assert again == first and len(read_feedback(path)) == 1
+    record_feedback(path, "Q ?", answer(), "down", "faux, c'est 25 millions", turn_id="t1")  # a new comment
+    record_feedback(path, "Q ?", answer(), "up", None, turn_id="t2")
+    assert len(read_feedback(path)) == 3
+
+
+def test_summary_counts_each_turn_once(tmp_path: Path) -> None:
+    from assistant.feedback import summarise_feedback
+
+    path = tmp_path / "fb.jsonl"
+    record_feedback(path, "Q1 ?", answer(), "down", None, turn_id="t1")
+    record_feedback(path, "Q1 ?", answer(), "up", "finalement juste", turn_id="t1")  # changed mind
+    record_feedback(path, "Q2 ?", answer(), "down", "mauvais bulletin", turn_id="t2")
+    summary = summarise_feedback(path)
+    assert (summary.up, summary.down, summary.turns) == (1, 1, 2)
+    assert [c["comment"] for c in summary.comments] == ["mauvais bulletin", "finalement juste"]
+    assert summarise_feedback(tmp_path / "none.jsonl").turns == 0

@@ -27,7 +27,14 @@ import streamlit as st
 from assistant import Assistant
 from assistant import presentation as p
 from assistant.errors import AssistantError
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, Verdict, record_feedback, verdict_from_thumbs
+from assistant.feedback import (
+    MAX_COMMENT_CHARS,
+    FeedbackError,
+    Verdict,
+    record_feedback,
+    summarise_feedback,
+    verdict_from_thumbs,
+)
 from assistant.ingest import ProgressFn
 from assistant.models import Answer, Citation, Filters, IngestReport
 from assistant.settings import Settings
@@ -206,7 +213,28 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
             if st.button("Ré-indexer le dossier", key="reindex", width="stretch"):
                 reindex(assistant, settings.corpus_dir, prune=prune)
             _show_ingest_message()
+            feedback_review(settings.feedback_path)
     return filters
+
+
+def feedback_review(path: Path) -> None:
+    """Admin only: what staff said of the answers (counts, last comments, the file to download)."""
+    st.subheader("Avis des utilisateurs")
+    summary = summarise_feedback(path)
+    if not summary.turns:
+        st.caption("Aucun avis pour l'instant.")
+        return
+    st.caption(f"{summary.turns} réponses notées : 👍 {summary.up} · 👎 {summary.down}")
+    for c in summary.comments:
+        thumb = "👍" if c["verdict"] == "up" else "👎"
+        st.caption(f"{thumb} {p.plain_markdown(str(c['question']))} — « {p.plain_markdown(str(c['comment']))} »")
+    st.download_button(
+        "Exporter les avis (JSONL)",
+        data=path.read_bytes() if path.exists() else b"",
+        file_name="avis.jsonl",
+        mime="application/jsonl",
+        key="feedback_export",
+    )
 
 
 NO_ADMIN_KEY_NOTE = (
@@ -411,9 +439,11 @@ def _on_feedback(turn_id: str, path: str) -> None:
 
 
 def _on_comment(turn_id: str, path: str) -> None:
-    """'Envoyer le commentaire': a second record for the same turn, with the verdict already given."""
+    """'Envoyer le commentaire': a second record for the same turn (none if the same comment again)."""
     verdict: Verdict | None = st.session_state["feedback_saved"].get(turn_id)
     _save_feedback(turn_id, path, verdict)
+    if turn_id not in st.session_state["feedback_errors"]:
+        st.session_state.setdefault("comment_sent", {})[turn_id] = True
 
 
 def _save_feedback(turn_id: str, path: str, verdict: Verdict | None) -> None:
@@ -449,6 +479,8 @@ def render_feedback(turn: p.Turn, feedback_path: Path) -> None:
             on_click=_on_comment,
             args=(turn.id, str(feedback_path)),
         )
+        if st.session_state.get("comment_sent", {}).get(turn.id):
+            st.caption("Commentaire enregistré, merci.")
 
 
 def render_reply(turn: p.Turn, feedback_path: Path) -> None:
