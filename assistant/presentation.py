@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -178,6 +178,8 @@ class Excerpt:
     end: int
     cut_before: bool = False
     cut_after: bool = False
+    #: When the cited span is a table row: the table's column headers (to read the row as prose).
+    header: tuple[str, ...] = ()
 
 
 def surrounding_paragraph(text: str, start: int, end: int, *, max_chars: int = 1500) -> Excerpt:
@@ -509,18 +511,51 @@ def citation_label(citation: Citation) -> str:
 
 
 def citation_markdown(citation: Citation) -> str:
-    """The source line as safe Markdown, number and title in bold; ' · p. 3' after the date for a PDF."""
+    """The source line as safe Markdown, compact: « [1] Titre · 29 janvier 2026 · p. 3 » (no server path)."""
     page = f" · {plain_markdown(f'p. {citation.page}')}" if citation.page else ""
-    return (
-        f"**\\[{citation.id}\\] {plain_markdown(citation.title)}**  \n"
-        f"{plain_markdown(format_date_fr(citation.date))}{page} · fichier {plain_markdown(citation.source)}"
-    )
+    when = plain_markdown(format_date_fr(citation.date))
+    return f"**\\[{citation.id}\\] {plain_markdown(citation.title)}** · {when}{page}"
 
 
-def quote_markdown(citation: Citation, figures: Iterable[str] = ()) -> str:
-    """The quoted passage as a safe Markdown blockquote with ``figures`` highlighted."""
-    body = highlight_markdown(citation.quote, figures, style="figure")
+def quote_markdown(citation: Citation, figures: Iterable[str] = (), header: Sequence[str] = ()) -> str:
+    """The quoted passage as a safe Markdown blockquote with ``figures`` highlighted, read as prose
+    (:func:`readable_quote`: no Markdown heading marks, a table row with its column headers)."""
+    body = highlight_markdown(readable_quote(citation.quote, header), figures, style="figure")
     return f"> « {body} »"
+
+
+_HEADING_MARK = re.compile(r"^\s*#{1,6}\s+|^\s*[-*•]\s+", re.M)
+
+
+def readable_quote(quote: str, header: Sequence[str] = ()) -> str:
+    """A quote as staff read it: « # DMP et télésanté » -> « DMP et télésanté »; a table row
+    « | Cabines et bornes | 2 100 | 3 400 | » -> « Cabines et bornes : 2 100 (Fin 2024) ; 3 400 (Fin 2025) »
+    given the column headers (cells kept verbatim, so the figures stay highlightable)."""
+    row = quote.strip()
+    if not (row.startswith("|") and row.endswith("|") and row.count("|") >= 3):
+        return _HEADING_MARK.sub("", quote)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    heads = list(header) if len(header) == len(cells) else []
+    parts = [f"{v} ({heads[i + 1]})" if heads and heads[i + 1] else v for i, v in enumerate(cells[1:]) if v]
+    return f"{cells[0]} : {' ; '.join(parts)}" if cells[0] else " ; ".join(parts)
+
+
+def table_header(text: str, start: int) -> tuple[str, ...]:
+    """Column headers of the pipe table whose row starts at ``text[start]`` (empty if not a table body row)."""
+    from .reading.signals import table_start
+
+    first = table_start(text, start)
+    if first is None or first == text.rfind("\n", 0, start) + 1:
+        return ()
+    end = text.find("\n", first)
+    return tuple(c.strip() for c in text[first : end if end != -1 else len(text)].strip().strip("|").split("|"))
+
+
+def cited_context(text: str, citation: Citation) -> Excerpt:
+    """What a source block needs from the bulletin: the paragraph around the quote, and the table's
+    header when the quote is a table row."""
+    excerpt = surrounding_paragraph(text, citation.start, citation.end)
+    return replace(excerpt, header=table_header(text, citation.start))
 
 
 def confidence_caption(answer: Answer) -> str:

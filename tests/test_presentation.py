@@ -531,3 +531,17 @@ def test_ingest_summary_and_failures() -> None:
         "1 ajouté(s), 0 mis à jour, 2 inchangé(s), 0 retiré(s) ; 7 passages ajoutés, 0 retirés ; 3,2 s ; 1 en échec"
     )
     assert p.ingest_failures(report) == ["corpus/vide.txt : fichier vide"]
+
+
+def test_quotes_read_as_prose() -> None:
+    from assistant.presentation import readable_quote, table_header
+
+    row = "| Cabines et bornes installées | 2 100 | 3 400 |"
+    text = f"Titre\n\n| Indicateur | Fin 2024 | Fin 2025 |\n|---|---|---|\n{row}\n"
+    header = table_header(text, text.index(row))
+    assert header == ("Indicateur", "Fin 2024", "Fin 2025")
+    assert readable_quote(row, header) == "Cabines et bornes installées : 2 100 (Fin 2024) ; 3 400 (Fin 2025)"
+    assert readable_quote(row) == "Cabines et bornes installées : 2 100 ; 3 400"
+    assert table_header(text, text.index("| Indicateur")) == ()  # the header row itself
+    assert readable_quote("# DMP et télésanté") == "DMP et télésanté"
+    assert readable_quote("24 millions d'assurés.") == "24 millions d'assurés."

@@ -352,7 +352,7 @@ def _contexts(assistant: Assistant, answer: Answer) -> dict[str, p.Excerpt]:
         except AssistantError:
             continue
         if bulletin is not None:
-            out[p.citation_key(c)] = p.surrounding_paragraph(bulletin.text, c.start, c.end)
+            out[p.citation_key(c)] = p.cited_context(bulletin.text, c)
     return out
 
 
@@ -372,9 +372,9 @@ def answer_turn(assistant: Assistant, question: str, filters: Filters | None) ->
 def _source_block(turn: p.Turn, c: Citation, figures: list[str]) -> None:
     with st.container(border=True):
         st.markdown(p.citation_markdown(c))
-        st.markdown(p.quote_markdown(c, figures))
+        excerpt = turn.contexts.get(p.citation_key(c))
+        st.markdown(p.quote_markdown(c, figures, excerpt.header if excerpt else ()))
         with st.expander(f"Lire le paragraphe \\[{c.id}\\]"):
-            excerpt = turn.contexts.get(p.citation_key(c))
             if excerpt is None:
                 st.caption("Bulletin introuvable dans l'index (retiré depuis la réponse ?).")
             else:
