@@ -89,3 +89,10 @@ class ModelError(AssistantError):
     """The embedding model cannot be found, verified or loaded."""
 
     exit_code = 4
+
+
+class HistoryError(AssistantError):
+    """The conversations file (data dir) cannot be read or written, or a conversation is unknown."""
+
+    http_status = 503
+    exit_code = 3
