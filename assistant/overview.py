@@ -180,14 +180,12 @@ def _answered_with(assistant: Assistant, question: str, fig: Figure) -> bool:
 
 # --------------------------------------------------------------------------- topics
 
-_TOPIC_SKIP = frozenset(
-    fold(w)
-    for w in (
-        "million millions milliard milliards millier milliers plus moins désormais encore pris charge "
-        "après avant chiffres clés selon publié bulletin lettre hausse baisse ans mois année années "
-        "reste loin mais toujours dotée dotés ont été sont leur leurs près objectif"
-    ).split()
+_TOPIC_SKIP_WORDS = (
+    "million millions milliard milliards millier milliers plus moins désormais encore pris charge "
+    "après avant chiffres clés selon publié bulletin lettre hausse baisse ans mois année années "
+    "reste loin mais toujours dotée dotés ont été sont leur leurs près objectif"
 )
+_TOPIC_SKIP = frozenset(fold(w) for w in _TOPIC_SKIP_WORDS.split())
 _WORD = re.compile(r"[^\W\d_][\w’'-]*", re.UNICODE)
 
 
@@ -228,10 +226,12 @@ _VOWEL = tuple("aeiouyhâàéèêîïôûAEIOUYHÉÈÊÂÎÔÛ")
 _QUOTES = str.maketrans({"«": "", "»": "", "“": "", "”": "", '"': "", "*": "", "_": " "})
 
 
-_DANGLING = frozenset(
+_DANGLING_WORDS = (
     "à au aux de des du d’ en par pour sur dans chez avec sans que qui dont le la les l’ un une leur leurs son sa ses "
-    "cette ce ces chaque quelque".split()
-)  # a tail starting with these lacks its verb or its antecedent (« … par an », « … de leurs charges »)
+    "cette ce ces chaque quelque"
+)
+#: A tail starting with these lacks its verb or its antecedent (« … par an », « … de leurs charges »).
+_DANGLING = frozenset(_DANGLING_WORDS.split())
 
 
 def _tail(text: str, pos: int, max_words: int = 12) -> str | None:
