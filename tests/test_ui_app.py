@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import presentation as p
 from assistant.feedback import read_feedback
+from assistant.history import HistoryStore, valid_id
 from assistant.models import BulletinFailure, BulletinInfo, Citation, IngestReport
 from assistant.presentation import unescape_markdown
 
@@ -415,3 +416,101 @@ def test_upload_lines_say_what_was_read() -> None:
         ("refused", "Refusé : corpus/d.txt — fichier vide"),
     ]
     assert p.progress_state("reading", 1, 4) == (0.0, "Lecture des fichiers : 1/4")
+
+
+# --------------------------------------------------------------------------
+# Conversations kept (assistant.history), bound to the tab by ?c=<id>
+# --------------------------------------------------------------------------
+
+
+def open_conversation(conversation_id: str) -> AppTest:
+    """A reload of the page with ``?c=<id>`` in its address: a new session, nothing in memory."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["c"] = conversation_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def sidebar_buttons(at: AppTest) -> list[str]:
+    return [unescape_markdown(str(b.label)) for b in at.sidebar.button]
+
+
+def history_store(env: dict[str, Path]) -> HistoryStore:
+    return HistoryStore.in_data_dir(env["data"])
+
+
+def test_reload_with_the_conversation_parameter_restores_the_turns(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    cid = at.query_params.get("c")
+    assert isinstance(cid, str) and valid_id(cid)  # the first question named the conversation in the URL
+    assert Q_MES in sidebar_buttons(at)  # listed at once, titled by its first question
+
+    again = open_conversation(cid)
+    assert len(again.chat_message) == 2
+    assert [m.value for m in again.metric] == ["24 millions"]
+    assert SEED in page_text(again) and "Lire le paragraphe" in " ".join(e.label for e in again.expander)
+    assert again.query_params.get("c") == cid
+    # The restored turns are the follow-up's context, and the new turn is kept too.
+    ask(again, "Et en janvier 2025 ?")
+    assert [m.value for m in again.metric] == ["24 millions", "17 millions"]
+    assert again.query_params.get("c") == cid
+    third = open_conversation(cid)
+    assert [m.value for m in third.metric] == ["24 millions", "17 millions"]
+    conversation = history_store(env).get(cid)
+    assert conversation is not None and [t.question for t in conversation.turns] == [Q_MES, "Et en janvier 2025 ?"]
+
+
+def test_new_conversation_drops_the_parameter_and_sidebar_switches_back(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_DMP)
+    cid = at.query_params["c"]
+    at.button(key="new_conversation").click().run()
+    assert "c" not in at.query_params and len(at.chat_message) == 0
+    at.button(key=f"open_conversation_{cid}").click().run()  # the past conversation in the sidebar
+    assert not at.exception
+    assert at.query_params.get("c") == cid
+    assert len(at.chat_message) == 2 and Q_DMP in page_text(at)
+
+
+def test_rename_the_open_conversation(env: dict[str, Path]) -> None:
+    cid = ask(run_app(env), Q_MES).query_params["c"]
+    at = open_conversation(cid)
+    at.text_input(key=f"conversation_title_{cid}").set_value("Assurés MES [2026]")
+    at.button(key="rename_conversation").click().run()
+    assert not at.exception
+    assert "Assurés MES [2026]" in sidebar_buttons(at)
+    assert history_store(env).info(cid).title == "Assurés MES [2026]"  # type: ignore[union-attr]
+    assert len(at.chat_message) == 2  # still open
+
+
+def test_delete_asks_for_a_confirmation(env: dict[str, Path]) -> None:
+    cid = ask(run_app(env), Q_MES).query_params["c"]
+    at = open_conversation(cid)
+    at.button(key="delete_conversation").click().run()
+    assert "Supprimer « " in unescape_markdown(" ".join(str(w.value) for w in at.sidebar.warning))
+    at.button(key="cancel_delete_conversation").click().run()
+    assert history_store(env).get(cid) is not None and len(at.chat_message) == 2
+
+    at.button(key="delete_conversation").click().run()
+    at.button(key="confirm_delete_conversation").click().run()
+    assert not at.exception
+    assert history_store(env).get(cid) is None
+    assert "c" not in at.query_params and len(at.chat_message) == 0
+    assert not has(at, f"open_conversation_{cid}")
+    gone = open_conversation(cid)  # an old link to it
+    assert len(gone.chat_message) == 0
+    assert "n'existe plus" in unescape_markdown(" ".join(str(i.value) for i in gone.info))
+
+
+def test_export_buttons_offer_markdown_and_csv(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    labels = [unescape_markdown(str(e.proto.label)) for e in at.sidebar.get("download_button")]
+    assert labels == ["Exporter (Markdown)", "Chiffres (CSV)"]
+    cid = at.query_params["c"]
+    markdown = history_store(env).export_markdown(cid)
+    assert "24 millions" in markdown and SEED in markdown
+
+
+def test_a_malformed_parameter_is_ignored(env: dict[str, Path]) -> None:
+    at = open_conversation("../../etc/passwd")
+    assert len(at.chat_message) == 0 and not at.error

@@ -23,10 +23,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from assistant import Assistant
+from assistant import history as h
 from assistant import presentation as p
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, HistoryError
 from assistant.feedback import (
     MAX_COMMENT_CHARS,
     FeedbackError,
@@ -35,6 +37,8 @@ from assistant.feedback import (
     summarise_feedback,
     verdict_from_thumbs,
 )
+from assistant.history import FILENAME as HISTORY_FILE
+from assistant.history import ConversationInfo, HistoryStore
 from assistant.ingest import ProgressFn
 from assistant.models import Answer, Citation, Filters, IngestReport
 from assistant.settings import Settings
@@ -84,6 +88,7 @@ def _new_conversation() -> None:
     st.session_state["turns"] = []
     st.session_state["feedback_saved"] = {}
     st.session_state["feedback_errors"] = {}
+    _forget_conversation()
 
 
 def _show_error(exc: BaseException) -> None:
@@ -175,7 +180,6 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
     """Draw the sidebar and return the filters chosen there."""
     filters: Filters | None = None
     with st.sidebar:
-        st.button("Nouvelle conversation", key="new_conversation", on_click=_new_conversation, width="stretch")
         st.header("Corpus")
         try:
             stats = assistant.stats()
@@ -505,6 +509,205 @@ def render_turn(turn: p.Turn, feedback_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------
+# Conversations kept (assistant.history): one SQLite file in the data dir, bound to the tab by ?c=<id>
+# --------------------------------------------------------------------------
+
+CONVERSATION_PARAM = "c"
+HISTORY_LIST_LIMIT = 30
+
+
+@st.cache_resource(show_spinner=False)
+def get_history(path: str) -> HistoryStore:
+    """One handle per conversations file (it opens a short SQLite connection per call)."""
+    return HistoryStore(path)
+
+
+def _history_warning(exc: HistoryError) -> None:
+    st.warning(p.error_markdown(exc.message, exc.hint), icon="🗂️")
+
+
+def _forget_conversation() -> None:
+    """The next question starts a new stored conversation; the URL loses ``?c=``."""
+    st.session_state["conversation_id"] = None
+    st.session_state["confirm_delete"] = None
+    if CONVERSATION_PARAM in st.query_params:
+        del st.query_params[CONVERSATION_PARAM]
+
+
+def _open_conversation(conversation_id: str) -> None:
+    """Sidebar click: the URL names the conversation; :func:`sync_conversation` loads it."""
+    st.query_params[CONVERSATION_PARAM] = conversation_id
+
+
+def open_history(assistant: Assistant, settings: Settings) -> tuple[HistoryStore | None, DeltaGenerator]:
+    """The conversations store (None if unusable: the chat still works), and the sidebar slot for its list.
+
+    The slot is reserved at the top of the sidebar now and drawn by :func:`conversations_sidebar` at the
+    end of the run, so that a conversation created by this run's question is already listed.
+    """
+    slot = st.sidebar.container()
+    st.session_state.setdefault("conversation_id", None)
+    st.session_state.setdefault("confirm_delete", None)
+    try:
+        history = get_history(str(settings.data_dir / HISTORY_FILE))
+    except HistoryError as exc:
+        _history_warning(exc)
+        return None, slot
+    sync_conversation(assistant, history)
+    return history, slot
+
+
+def sync_conversation(assistant: Assistant, history: HistoryStore) -> None:
+    """Make this session's turns those of the conversation named by the URL (a reload, a sidebar click)."""
+    wanted = st.query_params.get(CONVERSATION_PARAM) or None
+    if wanted == st.session_state["conversation_id"]:
+        return
+    _new_conversation()  # clears the turns and the URL parameter
+    if wanted is None:
+        return
+    try:
+        conversation = history.get(wanted)
+    except HistoryError as exc:
+        _history_warning(exc)
+        return
+    if conversation is None:
+        st.info("Cette conversation n'existe plus (supprimée ?) : posez une nouvelle question.", icon="🗂️")
+        return
+    st.session_state["turns"] = [
+        p.Turn(id=t.turn_id, question=t.question, answer=t.answer, contexts=_contexts(assistant, t.answer))
+        for t in conversation.turns
+    ]
+    st.session_state["conversation_id"] = wanted
+    st.query_params[CONVERSATION_PARAM] = wanted
+
+
+def keep_turn(history: HistoryStore | None, turn: p.Turn) -> None:
+    """Store an answered turn; the first one creates the conversation and puts its id in the URL."""
+    if history is None or turn.answer is None:
+        return
+    try:
+        conversation_id = st.session_state["conversation_id"]
+        if conversation_id is None or history.info(conversation_id) is None:  # new, or deleted in another tab
+            conversation_id = history.create(turn.question)
+            st.session_state["conversation_id"] = conversation_id
+            st.query_params[CONVERSATION_PARAM] = conversation_id
+        history.add_turn(conversation_id, turn.question, turn.answer, turn_id=turn.id)
+    except HistoryError as exc:
+        _history_warning(exc)
+
+
+def _rename_conversation(history: HistoryStore, conversation_id: str) -> None:
+    title = st.session_state.get(f"conversation_title_{conversation_id}", "")
+    try:
+        history.rename(conversation_id, title)
+    except HistoryError as exc:
+        st.session_state["history_message"] = (exc.message, exc.hint)
+        return
+    st.session_state["history_message"] = None
+
+
+def _ask_delete(conversation_id: str | None) -> None:
+    st.session_state["confirm_delete"] = conversation_id
+
+
+def _delete_conversation(history: HistoryStore, conversation_id: str) -> None:
+    try:
+        history.delete(conversation_id)
+    except HistoryError as exc:
+        st.session_state["history_message"] = (exc.message, exc.hint)
+        return
+    _new_conversation()
+
+
+def current_conversation(history: HistoryStore, info: ConversationInfo) -> None:
+    """Rename, export (Markdown, CSV of figures) and delete (after a confirmation) the open conversation."""
+    zone = st.context.timezone
+    with st.expander("Cette conversation", expanded=False):
+        st.text_input("Titre", value=info.title, key=f"conversation_title_{info.id}", max_chars=h.MAX_TITLE_CHARS)
+        st.button(
+            "Renommer",
+            key="rename_conversation",
+            on_click=_rename_conversation,
+            args=(history, info.id),
+            width="stretch",
+        )
+        try:
+            markdown = history.export_markdown(info.id, zone)
+            figures = history.export_csv(info.id)
+        except HistoryError as exc:
+            _history_warning(exc)
+        else:
+            st.download_button(
+                "Exporter (Markdown)",
+                data=markdown.encode("utf-8"),
+                file_name=h.export_filename(info, "md"),
+                mime="text/markdown",
+                key="export_markdown",
+                on_click="ignore",
+                width="stretch",
+            )
+            st.download_button(
+                "Chiffres (CSV)",
+                data=figures.encode("utf-8-sig"),  # the BOM makes spreadsheet software read the accents right
+                file_name=h.export_filename(info, "csv"),
+                mime="text/csv",
+                key="export_csv",
+                on_click="ignore",
+                width="stretch",
+            )
+        if st.session_state["confirm_delete"] == info.id:
+            st.warning(f"Supprimer « {p.plain_markdown(info.title)} » et ses réponses ?")
+            yes, no = st.columns(2)
+            yes.button(
+                "Supprimer", key="confirm_delete_conversation", type="primary",
+                on_click=_delete_conversation, args=(history, info.id),
+            )  # fmt: skip
+            no.button("Annuler", key="cancel_delete_conversation", on_click=_ask_delete, args=(None,))
+        else:
+            st.button(
+                "Supprimer la conversation", key="delete_conversation", on_click=_ask_delete, args=(info.id,),
+                width="stretch",
+            )  # fmt: skip
+
+
+def conversations_sidebar(history: HistoryStore | None, slot: DeltaGenerator) -> None:
+    """« Nouvelle conversation », the open conversation's actions, then past conversations (newest first)."""
+    with slot:
+        st.button("Nouvelle conversation", key="new_conversation", on_click=_new_conversation, width="stretch")
+        if history is None:
+            return
+        st.header("Conversations")
+        message = st.session_state.get("history_message")
+        if message:
+            st.error(p.error_markdown(*message))
+        try:
+            items = history.list_conversations(limit=HISTORY_LIST_LIMIT)
+            current_id = st.session_state.get("conversation_id")
+            current = next((c for c in items if c.id == current_id), None)
+            if current is None and current_id:
+                current = history.info(current_id)
+        except HistoryError as exc:
+            _history_warning(exc)
+            return
+        if current is not None:
+            current_conversation(history, current)
+        if not items:
+            st.caption("Vos conversations apparaîtront ici ; elles restent après un rechargement de la page.")
+        zone = st.context.timezone
+        for info in items:
+            st.button(
+                p.plain_markdown(h.short_title(info.title, 60)),
+                key=f"open_conversation_{info.id}",
+                help=p.plain_markdown(f"{h.local_label(info.updated, zone)} · {info.turns} question(s)"),
+                type="primary" if info.id == current_id else "secondary",
+                on_click=_open_conversation,
+                args=(info.id,),
+                width="stretch",
+            )
+            st.caption(p.plain_markdown(h.local_label(info.updated, zone)))
+
+
+# --------------------------------------------------------------------------
 # Page
 # --------------------------------------------------------------------------
 
@@ -523,12 +726,15 @@ def main() -> None:
         st.stop()
     if not prepare(assistant, settings):
         st.stop()
+    history, history_slot = open_history(assistant, settings)
     filters = sidebar(assistant, settings)
 
     for turn in _turns():
         render_turn(turn, settings.feedback_path)
 
     question = st.chat_input("Posez une question sur un chiffre des bulletins…", key="question")
+    if question is None:
+        conversations_sidebar(history, history_slot)  # nothing new to keep: the list can be drawn now
     if question is None:
         if not _turns():
             st.info("Exemple : « Combien d'assurés ont activé Mon Espace Santé ? »", icon="💬")
@@ -539,7 +745,9 @@ def main() -> None:
         with st.spinner("Recherche dans les bulletins…"):
             turn = answer_turn(assistant, question, filters)
         _turns().append(turn)
+        keep_turn(history, turn)
         render_reply(turn, settings.feedback_path)
+    conversations_sidebar(history, history_slot)
 
 
 main()
