@@ -19,14 +19,16 @@ import math
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from chat_resources import shared_assistant
 from streamlit.delta_generator import DeltaGenerator
 
 from assistant import Assistant
 from assistant import history as h
+from assistant import overview as ov
 from assistant import presentation as p
 from assistant.errors import AssistantError, HistoryError
 from assistant.feedback import (
@@ -52,21 +54,6 @@ ABSTAIN_TEXT = "Je ne trouve pas ce chiffre dans les bulletins."
 # --------------------------------------------------------------------------
 # Shared resources and session state
 # --------------------------------------------------------------------------
-
-
-def _release(assistant: Assistant) -> None:
-    """Free the store lock when Streamlit drops the cached assistant."""
-    assistant.close()
-
-
-@st.cache_resource(show_spinner="Ouverture de l'index des bulletins…", on_release=_release)
-def get_assistant(config_key: str, _settings: Settings) -> Assistant:
-    """One thread-safe Assistant per configuration, shared by every browser session.
-
-    ``config_key`` (the settings' repr, secrets left out) keys the cache so that a process serving
-    another data dir (e.g. tests) never reuses the wrong store.
-    """
-    return Assistant(settings=_settings)
 
 
 def _init_state() -> None:
@@ -708,6 +695,52 @@ def conversations_sidebar(history: HistoryStore | None, slot: DeltaGenerator) ->
 
 
 # --------------------------------------------------------------------------
+# Start page (empty conversation): what the bulletins cover, example questions
+# --------------------------------------------------------------------------
+
+EXAMPLE_KEY = "example_question"
+
+
+def _pick_example(question: str) -> None:
+    """Example button callback: the question is asked by the next run, as if typed."""
+    st.session_state[EXAMPLE_KEY] = question
+
+
+def take_example_question() -> str | None:
+    return st.session_state.pop(EXAMPLE_KEY, None)
+
+
+def start_page(assistant: Assistant) -> None:
+    """Bulletins covered (count, period, topics) and clickable example questions built from them."""
+    try:
+        with st.spinner("Préparation des exemples…"):
+            overview = ov.corpus_overview(assistant)
+    except Exception as exc:
+        _show_error(exc)
+        return
+    if overview.bulletins == 0:
+        st.info("Aucun bulletin indexé pour l'instant.", icon="📭")
+        return
+    with st.container(border=True, key="start_page"):
+        st.markdown("**Bulletins couverts**")
+        n = overview.bulletins
+        st.markdown(p.plain_markdown(f"{n} bulletin{'s' if n > 1 else ''} · {overview.period}"))
+        if overview.topics:
+            st.caption(p.plain_markdown("Thèmes : " + ", ".join(overview.topics)))
+        if overview.examples:
+            st.markdown("**Exemples de questions** (cliquez pour poser la question)")
+            for i, example in enumerate(overview.examples):
+                st.button(
+                    p.plain_markdown(example.question),
+                    key=f"example_{i}",
+                    on_click=_pick_example,
+                    args=(example.question,),
+                    help=p.plain_markdown(f"Réponse dans : {example.title} ({p.format_date_fr(example.date)})"),
+                )
+        st.page_link("pages/1_Bulletins.py", label="Voir tous les bulletins et leurs chiffres clés", icon="📚")
+
+
+# --------------------------------------------------------------------------
 # Page
 # --------------------------------------------------------------------------
 
@@ -720,7 +753,7 @@ def main() -> None:
     try:
         settings = Settings.from_env()
         # Keys do not change the Assistant: kept out of the cache key (one instance, no secret in it).
-        assistant = get_assistant(repr(replace(settings, admin_key=None, api_keys=())), settings)
+        assistant = shared_assistant(settings)  # ui/chat_resources.py: one instance for every page
     except Exception as exc:
         _show_error(exc)
         st.stop()
@@ -733,11 +766,12 @@ def main() -> None:
         render_turn(turn, settings.feedback_path)
 
     question = st.chat_input("Posez une question sur un chiffre des bulletins…", key="question")
+    question = question or take_example_question()  # a start-page example clicked
     if question is None:
         conversations_sidebar(history, history_slot)  # nothing new to keep: the list can be drawn now
     if question is None:
         if not _turns():
-            st.info("Exemple : « Combien d'assurés ont activé Mon Espace Santé ? »", icon="💬")
+            start_page(assistant)
         return
     with st.chat_message("user"):
         st.markdown(p.plain_markdown(p.shorten(question)))
