@@ -281,3 +281,42 @@ def test_admin_uploads_a_pdf_and_its_page_is_cited(page: Any, server: Server) ->
     assert page.get_by_test_id("stException").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-pdf-upload.png"), full_page=True)
+
+
+def test_reload_keeps_the_conversation_and_exports_it(page: Any, server: Server) -> None:
+    from assistant.history import HistoryStore
+
+    question = "Combien d'assurés ont activé Mon Espace Santé ?"
+    ask(page, server, question, "24 millions")
+    # The first answer named the conversation in the address bar (?c=<id>).
+    page.wait_for_function("() => new URL(location.href).searchParams.get('c')", timeout=ANSWER_TIMEOUT_MS)
+    cid = page.evaluate("() => new URL(location.href).searchParams.get('c')")
+    conversation = HistoryStore.in_data_dir(server.log.parent / "data").get(cid)
+    assert conversation is not None and [t.question for t in conversation.turns] == [question]
+    title = conversation.turns[0].answer.citations[0].title
+
+    page.reload(wait_until="domcontentloaded")
+    page.get_by_test_id("stMetricValue").filter(has_text="24 millions").first.wait_for(
+        state="visible", timeout=ANSWER_TIMEOUT_MS
+    )
+    assert page.evaluate("() => new URL(location.href).searchParams.get('c')") == cid
+    messages = page.get_by_test_id("stChatMessage")
+    assert messages.count() == 2
+    assert question in messages.nth(0).inner_text()
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_role("button", name=question).count() == 1  # listed, titled by the first question
+    assert page.get_by_test_id("stException").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-conversation-after-reload.png"))
+
+    sidebar.get_by_text("Cette conversation").click()
+    export = sidebar.get_by_role("button", name="Exporter (Markdown)")
+    export.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    with page.expect_download(timeout=ANSWER_TIMEOUT_MS) as info:
+        export.click()
+    download = info.value
+    assert download.suggested_filename.startswith("conversation-") and download.suggested_filename.endswith(".md")
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert text.startswith(f"# {question}")
+    assert conversation.turns[0].answer.answer in text and "24 millions" in text
+    assert title in text and SEED in text
