@@ -514,3 +514,12 @@ def test_export_buttons_offer_markdown_and_csv(env: dict[str, Path]) -> None:
 def test_a_malformed_parameter_is_ignored(env: dict[str, Path]) -> None:
     at = open_conversation("../../etc/passwd")
     assert len(at.chat_message) == 0 and not at.error
+
+
+def test_back_from_another_page_without_the_parameter_keeps_the_conversation(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    cid = at.query_params["c"]
+    at.query_params.clear()  # what a switch to the « Bulletins » page and back leaves in the address
+    at.run()
+    assert not at.exception
+    assert at.query_params.get("c") == cid and len(at.chat_message) == 2

@@ -547,7 +547,13 @@ def open_history(assistant: Assistant, settings: Settings) -> tuple[HistoryStore
 def sync_conversation(assistant: Assistant, history: HistoryStore) -> None:
     """Make this session's turns those of the conversation named by the URL (a reload, a sidebar click)."""
     wanted = st.query_params.get(CONVERSATION_PARAM) or None
-    if wanted == st.session_state["conversation_id"]:
+    current = st.session_state["conversation_id"]
+    if wanted == current:
+        return
+    if wanted is None and current is not None:
+        # Back from another page (the « Bulletins » page drops the parameter): same conversation. Our own
+        # « Nouvelle conversation » and delete clear the session's id along with the parameter.
+        st.query_params[CONVERSATION_PARAM] = current
         return
     _new_conversation()  # clears the turns and the URL parameter
     if wanted is None:
