@@ -83,7 +83,7 @@ def plan(question: str) -> Plan | None:
 
 def format_fr(value: float, kind: FigureKind, unit: str | None, *, signed: bool = False) -> str:
     """A number written as the bulletins write it: '7 millions', '1,2 Md€', '+41 %', '150 000'."""
-    sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
+    sign = "+" if signed and value > 0 else (MINUS if value < 0 else "")
     v = abs(value)
     if kind is K.PERCENT or unit == "%":
         text = f"{v:.0f}" if v >= 10 else f"{v:.1f}".replace(".", ",")
@@ -97,6 +97,28 @@ def format_fr(value: float, kind: FigureKind, unit: str | None, *, signed: bool 
         text = f"{round(v):,}".replace(",", "\u202f")
         suffix = " €" if unit == "EUR" else ""
     return f"{sign}{text}{suffix}"
+
+
+#: The minus sign of French typography (U+2212), not the hyphen.
+MINUS = "\u2212"
+#: Thousands separator: the narrow no-break space, as « 24 000 000 ».
+THOUSANDS = "\u202f"
+
+
+def percent_fr(pct: float, *, signed: bool = False) -> str:
+    """A computed percentage with one decimal, French style: '+41,2 %', '−3,5 %', '60 %'."""
+    sign = "+" if signed and pct > 0 else (MINUS if pct < 0 else "")
+    return f"{sign}{f'{abs(pct):.1f}'.replace('.', ',').removesuffix(',0')} %"
+
+
+def number_fr(v: float) -> str:
+    """An operand or intermediate result in full, French style: '24 000 000', '2,5', '−1 300'."""
+    sign = MINUS if v < 0 else ""
+    v = abs(v)
+    if float(v).is_integer():
+        return sign + f"{v:,.0f}".replace(",", THOUSANDS)
+    whole, _, frac = f"{v:,.6f}".rstrip("0").partition(".")
+    return sign + whole.replace(",", THOUSANDS) + ("," + frac if frac else "")
 
 
 def _decimal(x: float) -> str:
@@ -220,9 +242,9 @@ def per_basis(c: Candidate) -> str | None:
 def absurd(operation: Operation, result: float, pct: float | None) -> str | None:
     """Why a computed result cannot be right for its kind, or None."""
     if operation == "share" and result > 100.0:
-        return f"la part obtenue ({result:.0f} %) dépasserait 100 %"
+        return f"la part obtenue ({percent_fr(result)}) dépasserait 100 %"
     if operation == "growth" and pct is not None and not math.isnan(pct) and abs(pct) > 1000.0:
-        return f"l'évolution obtenue ({pct:+.0f} %) n'est pas plausible pour un même indicateur"
+        return f"l'évolution obtenue ({percent_fr(pct, signed=True)}) n'est pas plausible pour un même indicateur"
     return None
 
 
@@ -250,9 +272,10 @@ def computed(p: Plan, question: str, a: Candidate, b: Candidate) -> Answer:
         pct = diff / va * 100 if va else math.nan
         result, result_text = diff, format_fr(diff, kind, unit, signed=True)
         if not math.isnan(pct):
-            result_text += f" ({format_fr(pct, K.PERCENT, '%', signed=True)})"
+            result_text += f" ({percent_fr(pct, signed=True)})"
         expression = (
-            f"{_num(vb)} - {_num(va)} = {_num(diff)} ; ({_num(vb)} - {_num(va)}) / {_num(va)} × 100 = {pct:.1f} %"
+            f"{_num(vb)} {MINUS} {_num(va)} = {_num(diff)} ; "
+            f"({_num(vb)} {MINUS} {_num(va)}) / {_num(va)} × 100 = {percent_fr(pct, signed=True)}"
         )
         when = f"entre {p.labels[0]} et {p.labels[1]}"
         text = (
@@ -261,13 +284,13 @@ def computed(p: Plan, question: str, a: Candidate, b: Candidate) -> Answer:
         )
     elif p.operation == "share":
         pct = va / vb * 100 if vb else math.nan
-        result, result_text = pct, format_fr(pct, K.PERCENT, "%")
-        expression = f"{_num(va)} / {_num(vb)} × 100 = {pct:.1f} %"
+        result, result_text = pct, percent_fr(pct)
+        expression = f"{_num(va)} / {_num(vb)} × 100 = {result_text}"
         text = f"{a.figure.text} [1] sur un objectif de {b.figure.text} [2] : {result_text} de l'objectif est atteint."
     else:
         diff = va - vb
         result, result_text = diff, format_fr(diff, kind, unit)
-        expression = f"{_num(va)} - {_num(vb)} = {_num(diff)}"
+        expression = f"{_num(va)} {MINUS} {_num(vb)} = {_num(diff)}"
         text = (
             f"{a.figure.text} [1] au total, dont {b.figure.text} [2] pour « {p.labels[1]} » : "
             f"{result_text} hors {p.labels[1]}."
@@ -295,8 +318,8 @@ def computed(p: Plan, question: str, a: Candidate, b: Candidate) -> Answer:
 
 
 def _num(v: float) -> str:
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
+    return number_fr(v)
 
 
-__all__ = ["Calculator", "Plan", "format_fr", "plan"]
+__all__ = ["Calculator", "Plan", "format_fr", "number_fr", "percent_fr", "plan"]
 _ = FigureOut  # re-exported type used in annotations of callers

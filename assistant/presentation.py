@@ -567,6 +567,35 @@ def confidence_caption(answer: Answer) -> str:
     return plain_markdown(" · ".join(parts))
 
 
+#: ``Answer.confidence`` is the reader's calibrated probability that the answer is right (a logistic
+#: calibrator fitted on out-of-fold decisions, docs/reader.md § « Calibration »). Bands read off the
+#: gold set (`assistant eval corpus/gold.jsonl`, shipped model, 2026-12): answers at ≥ 0.7 were right
+#: 113 times out of 114, between 0.5 and 0.7 6 out of 8, below 0.5 0 out of 1. An answer with a
+#: conflict has its confidence × 0.7, so it is never « fiable ». Caveat (docs/reader.md): on PIAF the
+#: wrong answers can score as high as the right ones — « fiable » means « the source is cited, the
+#: reader is sure », not « checked ».
+CONFIDENCE_RELIABLE = 0.7
+#: Below this, « peu sûr » (the reader's own abstention threshold is 0.109, so answers down to it exist).
+CONFIDENCE_DOUBTFUL = 0.5
+
+
+def confidence_label(confidence: float) -> str:
+    """« fiable », « à vérifier » or « peu sûr » for a calibrated probability; never a percentage."""
+    if confidence >= CONFIDENCE_RELIABLE:
+        return "fiable"
+    if confidence >= CONFIDENCE_DOUBTFUL:
+        return "à vérifier"
+    return "peu sûr"
+
+
+def confidence_words(answer: Answer) -> str | None:
+    """The confidence of an answer in words (« fiable », « à vérifier », « peu sûr »); None for an
+    abstention or a refused computation (its ``confidence`` is that abstaining is right: nothing to trust)."""
+    if answer.abstained:
+        return None
+    return confidence_label(answer.confidence)
+
+
 # --------------------------------------------------------------------------
 # Conversation
 # --------------------------------------------------------------------------

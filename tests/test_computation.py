@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from assistant import Assistant
-from assistant.computation import absurd, format_fr, incompatible, per_basis, plan
+from assistant.computation import absurd, format_fr, incompatible, number_fr, per_basis, percent_fr, plan
 from assistant.figures import FigureKind as K
 from assistant.figures import extract_figures
 from assistant.models import Passage
@@ -23,12 +23,33 @@ from assistant.reading import Candidate
         (1.2e9, K.MONEY, "EUR", False, "1,2 Md€"),
         (310e6, K.MONEY, "EUR", False, "310 M€"),
         (41.18, K.PERCENT, "%", True, "+41 %"),
-        (-3.45, K.PERCENT, "%", True, "-3,5 %"),
+        (-3.45, K.PERCENT, "%", True, "−3,5 %"),
         (60.0, K.PERCENT, "%", False, "60 %"),
     ],
 )
 def test_results_are_written_like_the_bulletins(value, kind, unit, signed, expected) -> None:
     assert format_fr(value, kind, unit, signed=signed) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (24e6, "24\u202f000\u202f000"),
+        (370.0, "370"),
+        (-1300.0, "−1\u202f300"),
+        (2.5, "2,5"),
+        (1234.56, "1\u202f234,56"),
+    ],
+)
+def test_operands_in_french_format(value: float, expected: str) -> None:
+    assert number_fr(value) == expected
+
+
+def test_computed_percentages_keep_one_decimal() -> None:
+    assert percent_fr(41.176, signed=True) == "+41,2 %"
+    assert percent_fr(-3.45, signed=True) == "−3,5 %"  # the real minus sign
+    assert percent_fr(60.0) == "60 %"
+    assert format_fr(-2_700, K.COUNT, None) == "−2\u202f700"
 
 
 def test_plans() -> None:
@@ -48,13 +69,18 @@ def test_growth_between_two_bilans_cites_both(corpus_assistant: Assistant) -> No
     answer = corpus_assistant.ask(q)
     c = answer.computation
     assert c is not None and c.operation == "growth" and c.result == 7_000_000
-    assert c.result_text == "+7 millions (+41 %)"
+    assert c.result_text == "+7 millions (+41,2 %)"  # the headline's percentage is the expression's
     assert [o.figure.text for o in c.operands] == ["17 millions", "24 millions"]
     assert {x.source for x in answer.citations} == {
         "corpus/bulletin-mon-espace-sante-2025-01.txt",
         "corpus/bulletin-mon-espace-sante-2026-01.txt",
     }
-    assert "24000000 - 17000000" in c.expression
+    nb = "\u202f"
+    assert c.expression == (
+        f"24{nb}000{nb}000 − 17{nb}000{nb}000 = 7{nb}000{nb}000 ; "
+        f"(24{nb}000{nb}000 − 17{nb}000{nb}000) / 17{nb}000{nb}000 × 100 = +41,2 %"
+    )
+    assert "+41,2 %" in answer.answer and "41.2" not in answer.answer
     for o in c.operands:  # each operand verbatim in its citation
         assert o.figure.text in answer.citations[o.citation - 1].quote
 
@@ -64,6 +90,8 @@ def test_excluding_and_share(corpus_assistant: Assistant) -> None:
     assert hors.computation is not None and hors.computation.result == 2700
     share = corpus_assistant.ask("Quelle part de l'objectif de 40 millions de carnets activés est atteinte ?")
     assert share.computation is not None and share.computation.result == pytest.approx(60.0)
+    assert share.computation.result_text == "60 %" and share.computation.expression.endswith("× 100 = 60 %")
+    assert hors.computation.expression == "4\u202f600 − 1\u202f900 = 2\u202f700"
 
 
 def test_growth_over_one_period_is_refused(corpus_assistant: Assistant) -> None:
@@ -83,7 +111,7 @@ def test_conflicting_bulletins_are_both_cited(corpus_assistant: Assistant) -> No
 
 def test_every_answer_says_as_of_when(corpus_assistant: Assistant) -> None:
     a = corpus_assistant.ask("Combien d'assurés ont activé Mon Espace Santé ?")
-    assert a.as_of is not None and a.as_of.label == "29 janvier 2026" and a.answer.startswith("Au 29 janvier 2026")
+    assert a.as_of is not None and a.as_of.label == "29 janvier 2026" and "(au 29 janvier 2026) [1]." in a.answer
     b = corpus_assistant.ask("Combien de pharmacies alimentaient le DMP au 31 décembre 2024 ?")
     assert b.as_of is not None and b.as_of.date == "2024-12-31" and b.as_of.origin == "sentence"
     c = corpus_assistant.ask(

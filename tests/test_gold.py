@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from assistant import Assistant
@@ -10,6 +11,7 @@ from assistant.evaluation import citation_correct, faithful, figure_correct, loa
 from .conftest import GOLD
 
 MIN_ACCURACY = 0.95
+_PATH = re.compile(r"\.(?:txt|pdf|md|html|docx)\b|corpus/|pdf-samples/|\w/\w+[-_]", re.IGNORECASE)
 
 
 def test_gold_set_shape() -> None:
@@ -34,6 +36,9 @@ def test_gold_accuracy_and_citations(corpus_assistant: Assistant) -> None:
     correct = 0
     for item in items:
         answer = corpus_assistant.ask(item.question, history=item.history)
+        # Written like a colleague: no file path, no file name, the quote not repeated after the answer.
+        assert not _PATH.search(answer.answer), (item.id, answer.answer)
+        assert answer.abstained or not any(c.quote in answer.answer for c in answer.citations if len(c.quote) > 120)
         for c in answer.citations:
             bulletin = corpus_assistant.bulletin(c.source)
             assert bulletin is not None and bulletin.text[c.start : c.end] == c.quote

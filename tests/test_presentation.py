@@ -230,7 +230,7 @@ def make_citation(**kw: object) -> Citation:
 def make_answer(**kw: object) -> Answer:
     base = {
         "question": "Combien ?",
-        "answer": "Au 29 janvier 2026 : 24 millions d’assurés [1].",
+        "answer": "24 millions d’assurés ont activé Mon Espace Santé (au 29 janvier 2026) [1].",
         "abstained": False,
         "confidence": 0.987,
         "figures": [
@@ -262,7 +262,9 @@ def test_figure_cards_and_answer_markdown() -> None:
         ("assurés · source \\[1\\]", "24 millions"),
         ("pourcentage · source \\[2\\]", "42 \\%"),
     ]
-    assert p.answer_markdown(a) == "Au 29 janvier 2026 \\: **24 millions** d’assurés \\[1\\]\\."
+    assert p.answer_markdown(a) == (
+        "**24 millions** d’assurés ont activé Mon Espace Santé \\(au 29 janvier 2026\\) \\[1\\]\\."
+    )
     assert p.figure_texts(a, 2) == ["42 %"]
     assert p.confidence_caption(a) == "Confiance 99 \\% · 0\\,47 s"
 
@@ -409,7 +411,7 @@ def computation_answer(**kw: object) -> Answer:
     b = FigureOut(text="24 millions", value=24e6, unit="assurés", kind="count", citation=2)
     base: dict[str, object] = {
         "answer": "Entre janvier 2025 et janvier 2026, le chiffre passe de 17 millions [1] à 24 millions [2], "
-        "soit +7 millions (+41 %).",
+        "soit +7 millions (+41,2 %).",
         "figures": [a, b],
         "citations": [
             make_citation(id=1, title=MES_2025, date="2025-01-31"),
@@ -417,10 +419,11 @@ def computation_answer(**kw: object) -> Answer:
         ],
         "computation": {
             "operation": "growth",
-            "expression": "24000000 - 17000000 = 7000000 ; (24000000 - 17000000) / 17000000 × 100 = 41.2 %",
+            "expression": "24\u202f000\u202f000 − 17\u202f000\u202f000 = 7\u202f000\u202f000 ; "
+            "(24\u202f000\u202f000 − 17\u202f000\u202f000) / 17\u202f000\u202f000 × 100 = +41,2 %",
             "operands": [{"figure": a, "citation": 1}, {"figure": b, "citation": 2}],
             "result": 7e6,
-            "result_text": "+7 millions (+41 %)",
+            "result_text": "+7 millions (+41,2 %)",
             "unit": "assurés",
         },
     }
@@ -430,7 +433,7 @@ def computation_answer(**kw: object) -> Answer:
 def test_computation_result_is_the_prominent_figure() -> None:
     cards = p.figure_cards(computation_answer())
     assert [(p.unescape_markdown(c.label), p.unescape_markdown(c.value), c.caption) for c in cards] == [
-        ("évolution · assurés · sources [1], [2]", "+7 millions (+41 %)", None)
+        ("évolution · assurés · sources [1], [2]", "+7 millions (+41,2 %)", None)
     ]
 
 
@@ -439,12 +442,12 @@ def test_computation_view() -> None:
     assert view is not None
     assert p.unescape_markdown(view.heading) == "**Calcul** · évolution"
     # Raw text for st.code (not Markdown): shown exactly as computed.
-    assert view.expression.startswith("24000000 - 17000000 = 7000000")
+    assert view.expression.startswith("24\u202f000\u202f000 − 17\u202f000\u202f000 = 7\u202f000\u202f000")
     assert [p.unescape_markdown(line) for line in view.operands] == [
         f"[1] **17 millions d’assurés** — « {MES_2025} » (31 janvier 2025)",
         f"[2] **24 millions d’assurés** — « {MES_2026} » (29 janvier 2026)",
     ]
-    assert p.unescape_markdown(view.result) == "Résultat : +7 millions (+41 %) — unité : assurés"
+    assert p.unescape_markdown(view.result) == "Résultat : +7 millions (+41,2 %) — unité : assurés"
     for line in [view.heading, *view.operands, view.result]:
         assert tags(line) <= {"p", "strong"}, rendered(line)
     assert p.computation_view(make_answer()) is None
@@ -545,3 +548,17 @@ def test_quotes_read_as_prose() -> None:
     assert table_header(text, text.index("| Indicateur")) == ()  # the header row itself
     assert readable_quote("# DMP et télésanté") == "DMP et télésanté"
     assert readable_quote("24 millions d'assurés.") == "24 millions d'assurés."
+
+
+@pytest.mark.parametrize(
+    ("confidence", "words"),
+    [(1.0, "fiable"), (0.7, "fiable"), (0.69, "à vérifier"), (0.5, "à vérifier"), (0.2, "peu sûr")],
+)
+def test_confidence_in_words_never_a_percentage(confidence: float, words: str) -> None:
+    assert p.confidence_label(confidence) == words
+    shown = p.confidence_words(make_answer(confidence=confidence))
+    assert shown == words and "%" not in shown
+    assert (
+        p.confidence_words(make_answer(abstained=True, answer="Je ne trouve pas ce chiffre dans les bulletins."))
+        is None
+    )

@@ -159,9 +159,11 @@ def test_follow_up_shows_understood_question(env: dict[str, Path]) -> None:
 
 def test_computed_answer_shows_result_and_formula(env: dict[str, Path]) -> None:
     at = ask(run_app(env), Q_GROWTH)
-    assert [unescape_markdown(m.value) for m in at.metric] == ["+7 millions (+41 %)"]
+    assert [unescape_markdown(m.value) for m in at.metric] == ["+7 millions (+41,2 %)"]
     assert unescape_markdown(at.metric[0].label) == "évolution · assurés · sources [1], [2]"
-    assert "24000000 - 17000000 = 7000000" in at.code[0].value  # the formula, before the copy block
+    assert (
+        "24\u202f000\u202f000 − 17\u202f000\u202f000 = 7\u202f000\u202f000" in at.code[0].value
+    )  # the formula, before the copy block
     text = page_text(at)
     assert "**Calcul** · évolution" in text
     assert "[1] **17 millions d’assurés** — « Mon Espace Santé" in text
@@ -386,9 +388,7 @@ def _citation(page: int | None) -> Citation:
 
 
 def test_source_line_shows_the_page_of_a_pdf() -> None:
-    assert unescape_markdown(p.citation_markdown(_citation(3))) == (
-        "**[1] Point [x]** · 8 mars 2020 · p. 3"
-    )
+    assert unescape_markdown(p.citation_markdown(_citation(3))) == ("**[1] Point [x]** · 8 mars 2020 · p. 3")
     assert "p." not in p.citation_markdown(_citation(None))
     assert p.citation_label(_citation(3)) == "[1] Point [x] — 8 mars 2020, p. 3 — corpus/a.pdf"
     assert p.citation_where(_citation(None)) == "8 mars 2020"

@@ -163,3 +163,196 @@ def _figure_phrase(text: str, start: int, end: int, fig: Figure) -> str:
 def same_period(a: str | None, b: str | None) -> bool:
     """'2024' and '2024-12-31' name the same period at different precisions."""
     return a is not None and b is not None and (a.startswith(b) or b.startswith(a))
+
+
+# --------------------------------------------------------------------------
+# Wording: the answer sentence a colleague would write
+# --------------------------------------------------------------------------
+
+#: A title longer than this is a whole sentence (a bulletin without a title line): a short
+#: heading made from the file name is shown instead.
+MAX_TITLE_CHARS = 80
+#: A clause longer than this is no « short answer sentence »: the plain wording is used instead.
+MAX_CLAUSE_CHARS = 220
+
+_ACCENTS = {
+    "sante": "santé",
+    "telesante": "télésanté",
+    "segur": "Ségur",
+    "numerique": "numérique",
+    "depistage": "dépistage",
+    "cles": "clés",
+    "teleconsultations": "téléconsultations",
+    "teleconsultation": "téléconsultation",
+    "donnees": "données",
+    "medical": "médical",
+    "medicale": "médicale",
+    "hopital": "hôpital",
+    "hopitaux": "hôpitaux",
+    "etablissements": "établissements",
+    "ete": "été",
+    "epidemie": "épidémie",
+}
+
+
+def bulletin_heading(title: str | None, bulletin_id: str) -> str:
+    """The bulletin's title, or, when it has none or it is a whole sentence, a short heading from its
+    file name (« bulletin mon espace santé 2026-01 »); never a path."""
+    title = " ".join((title or "").split())
+    if title and len(title) <= MAX_TITLE_CHARS:
+        return title
+    stem = re.split(r"[\\/]", bulletin_id)[-1]
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", stem)
+    words = [w for w in re.split(r"[_\s]+|(?<=\D)-|-(?=\D)", stem) if w]
+    return " ".join(_ACCENTS.get(w.lower(), w) for w in words) or "bulletin"
+
+
+def as_of_words(as_of: AsOf | None, target: bool) -> str | None:
+    """« au 29 janvier 2026 », « en 2025 », « fin 2024 », « objectif pour fin 2027 »: for the parentheses."""
+    if as_of is None:
+        return None
+    words = lead(as_of, target and as_of.origin == "sentence")
+    if target and as_of.origin != "sentence":
+        words = lead(as_of, False)
+    return words[0].lower() + words[1:]
+
+
+# A clause boundary: a comma, semicolon or colon followed by a space (not the decimal comma of
+# « 2,5 »), a dash between spaces, or a parenthesis around the figure.
+_SEPARATOR = re.compile(r"[,;:]\s|\s[—–]\s")
+_LEADING_LINK = re.compile(
+    r"^(?:et|mais|or|car|donc|puis|soit|dont|tandis que|alors que|même si|si|ainsi|enfin|surtout|"
+    r"en outre|par ailleurs|de plus)\s+",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(r"^[\s#>*\-–—•|]+")
+_TRAILING = " \t\n.;:,!?…"
+
+
+def _clause_bounds(sent: str, start: int, end: int) -> tuple[int, int]:
+    """Sentence offsets of the clause holding ``sent[start:end]``: from the previous separator (or
+    unclosed parenthesis, or the sentence start) to the next one (or the sentence end)."""
+    lo, depth, i = 0, 0, start - 1
+    while i >= 0:
+        ch = sent[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            if depth == 0:
+                lo = i + 1
+                break
+            depth -= 1
+        elif depth == 0 and (m := _SEPARATOR.match(sent, i)) and m.end() <= start:
+            lo = m.end()
+            break
+        i -= 1
+    hi, depth, i = len(sent), 0, end
+    while i < len(sent):
+        ch = sent[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                hi = i
+                break
+            depth -= 1
+        elif depth == 0 and _SEPARATOR.match(sent, i):
+            hi = i
+            break
+        i += 1
+    return lo, hi
+
+
+# Clause starts that depend on what precedes them: the clause alone would not be a sentence.
+_DEPENDENT = re.compile(
+    r"(?:ce qui|ce que|qui|que|qu'|avec|contre|pour|dote|a donne|a|ont|une hausse|un gain|en hausse|en baisse"
+    r"|en recul|soit|dont)\b"
+)
+# After the clause: an incise (« , dont 38 000 médecins, consultent… ») whose verb comes later.
+_INCISE = re.compile(r"[,;]\s+dont\b")
+
+
+def _clean_clause(text: str) -> str:
+    """Markup, a leading link word (« Surtout, », « tandis que ») and end punctuation off."""
+    clause = text.replace("**", "").replace("__", "")
+    for _ in range(3):
+        stripped = _LEADING_LINK.sub("", _MARKUP.sub("", clause))
+        if stripped == clause:
+            break
+        clause = stripped
+    return clause.rstrip(_TRAILING).strip()
+
+
+def figure_clause(c: Candidate) -> str | None:
+    """The clause of the source sentence stating the figure, verbatim, first letter capitalised
+    (« 24 millions d’assurés ont activé «Mon Espace Santé» »); None when no clean clause can be cut
+    (a table row, a clause that is only the figure, a very long one)."""
+    sent = c.sentence
+    if c.column or sent.lstrip().startswith("|"):
+        return None
+    start, end = c.figure.start - c.sent_start, c.figure.end - c.sent_start
+    if not (0 <= start < end <= len(sent)):
+        return None
+    lo, hi = _clause_bounds(sent, start, end)
+    incise = False  # an incise « , dont … , » was just taken: its verb comes after it
+    for _ in range(3):  # a dependent or verbless piece (« contre 11 jours », « dont 38 000 ») takes its neighbours
+        clause = _clean_clause(sent[lo:hi])
+        head = fold(sent[lo:hi].lstrip(" (—–")).replace("’", "'")
+        rest = clause.replace(c.figure.text, " ", 1)
+        back = bool(_DEPENDENT.match(head)) or len(re.findall(r"[^\W\d_]{2,}", rest)) < 3
+        fwd = incise or bool(_INCISE.match(fold(sent[hi:]))) or len(re.findall(r"[^\W\d_]{2,}", rest)) < 3
+        if not (back and lo > 0) and not (fwd and hi < len(sent)):
+            break
+        s0, e0 = lo, hi
+        incise = bool(_INCISE.match(fold(sent[hi:])))
+        if back and lo > 0:
+            s0 = lo - 1
+            while s0 > 0 and sent[s0] in " \u00a0\u202f":
+                s0 -= 1
+        if fwd and hi < len(sent):
+            e0 = hi + 1
+        lo2, hi2 = _clause_bounds(sent, s0, e0)
+        lo, hi = min(lo, lo2), max(hi, hi2) if fwd else hi
+    clause = _clean_clause(sent[lo:hi])
+    if c.figure.text not in clause or len(clause) > MAX_CLAUSE_CHARS:
+        return None
+    if _DEPENDENT.match(fold(clause).replace("’", "'")):
+        return None
+    rest = clause.replace(c.figure.text, " ", 1)
+    if len(re.findall(r"[^\W\d_]{2,}", rest)) < 3:  # the figure alone, or nearly: no sentence
+        return None
+    if clause.count("«") != clause.count("»") or clause.count("(") != clause.count(")"):
+        return None
+    return clause[0].upper() + clause[1:]
+
+
+def table_clause(c: Candidate, as_of: AsOf | None) -> str | None:
+    """A table cell as a colleague writes it: « Cabines et bornes installées : 2 100 (fin 2024) »."""
+    if not c.sentence.lstrip().startswith("|"):
+        return None
+    cells = [cell.strip() for cell in c.sentence.strip().strip("|").split("|")]
+    label = next((cell for cell in cells if cell and c.figure.text not in cell), "")
+    label = _MARKUP.sub("", label).strip(" *_")
+    if not label or not any(ch.isalpha() for ch in label):
+        return None
+    when = (c.column or "").strip(" *_") or (as_of.label if as_of else "")
+    when = when[:1].lower() + when[1:] if when[:1].isalpha() and not when[1:2].isupper() else when
+    return f"{label[0].upper()}{label[1:]} : {c.figure.text}" + (f" ({when})" if when else "")
+
+
+def answer_sentence(c: Candidate, as_of: AsOf | None, target: bool, marker: int = 1) -> str:
+    """The answer as a colleague would write it, with its [n] marker and no file path:
+    « 24 millions d’assurés ont activé «Mon Espace Santé» (au 29 janvier 2026) [1]. »"""
+    table = table_clause(c, as_of)
+    if table:
+        return f"{table} [{marker}]."
+    when = as_of_words(as_of, target)
+    clause = figure_clause(c)
+    if clause:
+        said = fold(clause)
+        if when and (as_of is None or fold(as_of.label) not in said):
+            clause += f" ({when})"
+        return f"{clause} [{marker}]."
+    where = f"selon « {bulletin_heading(c.passage.title, c.passage.bulletin_id)} »"
+    head = f"{when[0].upper()}{when[1:]}, {where}" if when else where[0].upper() + where[1:]
+    return f"{head} : {figure_phrase(c)} [{marker}]."

@@ -28,12 +28,12 @@ from ..models import Answer, Conflict, Passage
 from ..questions import QuestionSpec
 from .answer import (
     ABSTAIN_TEXT,
+    answer_sentence,
     as_of_for,
+    bulletin_heading,
     citation_for,
     figure_out,
-    figure_phrase,
     format_date,
-    lead,
     same_period,
     suggestions,
 )
@@ -165,12 +165,9 @@ class Reader:
             figures.append(figure_out(other.figure, n))
             conflicts.append(Conflict(figure=figure_out(other.figure, n), citation=n))
             when = f" ({format_date(other.passage.date)})" if other.passage.date else ""
-            notes.append(f"« {other.passage.title} »{when} donne {other.figure.text} [{n}]")
-        phrase = figure_phrase(best)
-        title = best.passage.title
-        where = f"selon « {title} »" if len(title) <= 90 else f"selon le bulletin {best.passage.bulletin_id}"
-        head = f"{lead(as_of, spec.target)}, {where}" if as_of else where[0].upper() + where[1:]
-        text = f"{head} : {phrase} [1]. « {citations[0].quote} »"
+            heading = bulletin_heading(other.passage.title, other.passage.bulletin_id)
+            notes.append(f"« {heading} »{when} donne {other.figure.text} [{n}]")
+        text = answer_sentence(best, as_of, spec.target)
         if notes:
             text += " Attention, les bulletins divergent : " + " ; ".join(notes) + "."
         return Answer(
