@@ -221,7 +221,6 @@ def title_topics(titles: list[str], limit: int = MAX_TOPICS) -> list[str]:
 _CLAUSE_END = re.compile(r"[,;:()\[\]!?\n|]|\.(?!\d)|\s[-–—]\s|\s(?:et|dont|soit|contre|mais|selon|alors|tandis)\s")
 _ELISION = re.compile(r"^(?:de\s+|d['’]\s*)", re.IGNORECASE)
 _PART_OF = re.compile(r"\s*(des|du|de la|de l['’]|de|d['’])\s*", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _VOWEL = tuple("aeiouyhâàéèêîïôûAEIOUYHÉÈÊÂÎÔÛ")
 _QUOTES = str.maketrans({"«": "", "»": "", "“": "", "”": "", '"': "", "*": "", "_": " "})
 
@@ -241,7 +240,8 @@ def _tail(text: str, pos: int, max_words: int = 12) -> str | None:
     clause = (rest[: m.start()] if m else rest).translate(_QUOTES)
     words = clause.replace("'", "’").split()
     tail = " ".join(words).strip(" ’")
-    if not 2 <= len(words) <= max_words or re.search(r"\d", _YEAR.sub("", tail)) or "%" in tail:
+    other = any(f.kind in (FigureKind.COUNT, FigureKind.PERCENT, FigureKind.MONEY) for f in extract_figures(tail))
+    if not 2 <= len(words) <= max_words or other or "%" in tail:
         return None
     first = words[0].lower()
     if first in _DANGLING or first.startswith(("l’", "d’", "qu’")) or words[-1].lower() in _DANGLING:
