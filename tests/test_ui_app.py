@@ -523,3 +523,59 @@ def test_back_from_another_page_without_the_parameter_keeps_the_conversation(env
     at.run()
     assert not at.exception
     assert at.query_params.get("c") == cid and len(at.chat_message) == 2
+
+
+# -- start page and « Bulletins » page (assistant.overview) ---------------------------------------------
+
+
+def test_start_page_shows_coverage_and_example_questions_that_are_answered(env: dict[str, Path]) -> None:
+    at = run_app(env)
+    assert len(at.chat_message) == 0
+    text = page_text(at)
+    n = len(list(env["corpus"].iterdir()))
+    assert "Bulletins couverts" in text
+    assert re.search(rf"\b{n} bulletins · [a-zéû]+ \d{{4}} – [a-zéû]+ \d{{4}}", text), text
+    assert "Thèmes : " in text and "Mon Espace Santé" in text
+    examples = [b for b in at.button if str(b.key).startswith("example_")]
+    assert 4 <= len(examples) <= 6
+    shown = [unescape_markdown(b.label) for b in examples]
+    assert all(q.startswith(("Combien d", "Quelle part ")) and q.endswith("?") for q in shown)
+    assert str(env["corpus"]) not in text and str(env["data"]) not in text  # no server paths
+    # Clicking an example asks it: an answer with its figure, not an abstention.
+    at = examples[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.chat_message) == 2
+    assert unescape_markdown(at.chat_message[0].markdown[0].value) == shown[0]
+    assert at.metric and not any("Je ne trouve pas" in str(w.value) for w in at.warning)
+    assert not [b for b in at.button if str(b.key).startswith("example_")]  # the start page is gone
+
+
+def test_bulletins_page_lists_every_bulletin_with_key_figures_and_search(env: dict[str, Path]) -> None:
+    run_app(env)  # the corpus is indexed by the chat page
+    at = AppTest.from_file(str(ROOT / "ui" / "pages" / "1_Bulletins.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    n = len(list(env["corpus"].iterdir()))
+    assert [t.value for t in at.title] == ["Bulletins"]
+    assert len(at.expander) == n and all(e.label == "Texte intégral" for e in at.expander)
+    text = page_text(at)
+    assert f"{n} bulletins, du plus récent au plus ancien." in text
+    assert "DMP et télésanté : les chiffres clés" in text
+    assert (
+        "20 février 2025 · Lettre de l’ANS (exemple fictif) · fichier corpus/bulletin-chiffres-cles-ans-2025-02.md"
+        in text
+    )
+    assert "Adresse : https://example.org/bulletins/chiffres-cles-ans-2025-02" in text
+    assert "- **3 050** — 3 050 établissements alimentaient le DMP au 31 décembre 2024" in text
+    seed_text = (env["corpus"] / Path(SEED).name).read_text(encoding="utf-8")
+    assert any(seed_text.split("\n")[2][:80] in str(t.value) for t in at.text)  # full text, as plain text
+    assert str(env["corpus"]) not in text and str(env["data"]) not in text
+
+    at.text_input(key="bulletin_search").set_value("TELECONSULTATIONS").run()
+    found = len(at.expander)
+    assert 0 < found < n
+    assert f"{found} bulletins sur {n} contiennent « TELECONSULTATIONS »." in page_text(at)
+    at.text_input(key="bulletin_search").set_value("segur hopitaux").run()  # accents and case ignored
+    assert len(at.expander) == 1 and "Ségur du numérique" in page_text(at)
+    at.text_input(key="bulletin_search").set_value("zzz-introuvable").run()
+    assert len(at.expander) == 0 and "Aucun bulletin ne contient ce texte." in page_text(at)

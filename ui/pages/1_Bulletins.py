@@ -8,14 +8,21 @@ from :mod:`assistant.overview`; every corpus string goes through ``presentation`
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 import streamlit as st
-from chat_resources import shared_assistant
 
 from assistant import overview as ov
 from assistant import presentation as p
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+
+# Streamlit puts the entry script's folder (ui/) on sys.path; also when this page is run on its own.
+_UI = str(Path(__file__).resolve().parent.parent)
+if _UI not in sys.path:
+    sys.path.insert(0, _UI)
+from chat_resources import shared_assistant  # noqa: E402
 
 log = logging.getLogger("assistant.ui")
 
