@@ -559,8 +559,9 @@ def cited_context(text: str, citation: Citation) -> Excerpt:
 
 
 def confidence_caption(answer: Answer) -> str:
-    """'Confiance 99 % · 0,47 s' (timings come from the answer itself)."""
-    parts = [f"Confiance {round(answer.confidence * 100)} %"]
+    """'Confiance : fiable · 0,47 s' — in words, never a percentage (timings come from the answer itself)."""
+    words = confidence_words(answer)
+    parts = [f"Confiance : {words}"] if words else []
     total = answer.timings_ms.get("total_ms")
     if total is not None:
         parts.append(f"{total / 1000:.2f} s".replace(".", ","))

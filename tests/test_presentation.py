@@ -266,7 +266,7 @@ def test_figure_cards_and_answer_markdown() -> None:
         "**24 millions** d’assurés ont activé Mon Espace Santé \\(au 29 janvier 2026\\) \\[1\\]\\."
     )
     assert p.figure_texts(a, 2) == ["42 %"]
-    assert p.confidence_caption(a) == "Confiance 99 \\% · 0\\,47 s"
+    assert p.confidence_caption(a) == "Confiance \\: fiable · 0\\,47 s"  # words, never « 99 % »
 
 
 def test_citation_lines_are_escaped() -> None:
