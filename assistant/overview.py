@@ -238,6 +238,8 @@ def _tail(text: str, pos: int, max_words: int = 12) -> str | None:
     rest = text[pos : pos + 300]
     m = _CLAUSE_END.search(rest)
     clause = (rest[: m.start()] if m else rest).translate(_QUOTES)
+    if re.search(r"[<>{}=/\\`#@]", clause):
+        return None  # markup or code, not prose (a hostile or badly converted bulletin)
     words = clause.replace("'", "’").split()
     tail = " ".join(words).strip(" ’")
     other = any(f.kind in (FigureKind.COUNT, FigureKind.PERCENT, FigureKind.MONEY) for f in extract_figures(tail))

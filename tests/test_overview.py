@@ -79,12 +79,13 @@ def test_example_candidates_reuse_the_sentence() -> None:
     assert [q for q, _ in ov.example_candidates(share)] == [
         "Quelle part des personnes âgées de 50 à 74 ans ont réalisé le test immunologique ?"
     ]
-    # No verb or antecedent (« par an », « de leurs charges »), a participle, a table: no question.
+    # No verb or antecedent (« par an », « de leurs charges »), a participle, a table, markup: no question.
     for bad in (
         "Le dispositif rembourse jusqu'à 12 séances par an.",
         "Soit 1,9 % de leurs charges d'exploitation.",
         "Dont 640 000 commandés directement en ligne.",
         "| Logiciels référencés | 1 050 | 1 420 |",
+        "Alerte : 42 % des tests réalisés en élevage sont positifs <script>x()</script> selon le laboratoire.",
     ):
         assert ov.example_candidates(bad) == [], bad
 

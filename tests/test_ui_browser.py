@@ -320,3 +320,42 @@ def test_reload_keeps_the_conversation_and_exports_it(page: Any, server: Server)
     assert text.startswith(f"# {question}")
     assert conversation.turns[0].answer.answer in text and "24 millions" in text
     assert title in text and SEED in text
+
+
+def test_start_page_example_question_is_answered(page: Any, server: Server) -> None:
+    page.goto(server.url, wait_until="domcontentloaded")
+    start = page.locator(".st-key-start_page")
+    examples = start.get_by_test_id("stButton")
+    examples.first.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    body = start.inner_text()
+    assert "Bulletins couverts" in body and "Thèmes" in body
+    assert 4 <= examples.count() <= 6
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-start-page.png"), full_page=True)
+    question = examples.nth(1).inner_text().strip()
+    assert question.startswith(("Combien d", "Quelle part ")) and question.endswith("?")
+    examples.nth(1).locator("button").first.click()
+    page.get_by_test_id("stMetricValue").first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_test_id("stChatMessage").nth(1).wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    assert page.get_by_test_id("stChatMessage").first.inner_text().strip().endswith(question)
+    figure = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert any(ch.isdigit() for ch in figure)
+    assert "Je ne trouve pas" not in page.inner_text("body")
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_bulletins_page_search(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/Bulletins", wait_until="domcontentloaded")
+    box = page.get_by_label("Rechercher dans les bulletins")
+    box.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    expanders = page.get_by_test_id("stExpander")
+    n = len(list(CORPUS.glob("bulletin-*"))) + 1  # + the hostile bulletin
+    sync_api.expect(expanders).to_have_count(n, timeout=ANSWER_TIMEOUT_MS)
+    assert "Chiffres clés" in page.inner_text("body")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-bulletins.png"), full_page=False)
+    box.fill("segur HOPITAUX")
+    box.press("Enter")
+    sync_api.expect(expanders).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    assert "Ségur du numérique" in page.inner_text("body")
+    assert page.get_by_test_id("stException").count() == 0
