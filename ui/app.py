@@ -772,7 +772,7 @@ def main() -> None:
         render_turn(turn, settings.feedback_path)
 
     question = st.chat_input("Posez une question sur un chiffre des bulletins…", key="question")
-    question = question or take_example_question()  # a start-page example clicked
+    question = take_example_question() if question is None else question  # a start-page example clicked
     if question is None:
         conversations_sidebar(history, history_slot)  # nothing new to keep: the list can be drawn now
     if question is None:
