@@ -304,7 +304,8 @@ def test_reload_keeps_the_conversation_and_exports_it(page: Any, server: Server)
     assert messages.count() == 2
     assert question in messages.nth(0).inner_text()
     sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_role("button", name=question).count() == 1  # listed, titled by the first question
+    listed = sidebar.locator(f'[class*="st-key-open_conversation_{cid}"]')  # the button keyed by its id
+    assert listed.count() == 1 and question in listed.inner_text()  # listed, titled by the first question
     assert page.get_by_test_id("stException").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-conversation-after-reload.png"))
