@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from assistant.loading import SUFFIXES
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +202,6 @@ def test_answer_in_browser(page: Any, server: Server) -> None:
     assert "24 millions" in body
     title_line = (CORPUS / Path(SEED).name).read_text(encoding="utf-8").splitlines()[0]
     assert f"[1] {title_line[:120]}" in body  # the numbered source title (long first line, shown truncated)
-    assert SEED in body
     assert "29 janvier 2026" in body
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "ui-answer.png"
@@ -330,7 +331,8 @@ def test_start_page_example_question_is_answered(page: Any, server: Server) -> N
     examples.first.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
     body = start.inner_text()
     assert "Bulletins couverts" in body and "Thèmes" in body
-    assert 4 <= examples.count() <= 6
+    # distinct questions: while Streamlit reruns, the old elements can still be on the page
+    assert 4 <= len(set(examples.all_inner_texts())) <= 6
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-start-page.png"), full_page=True)
     question = examples.nth(1).inner_text().strip()
@@ -350,7 +352,10 @@ def test_bulletins_page_search(page: Any, server: Server) -> None:
     box = page.get_by_label("Rechercher dans les bulletins")
     box.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
     expanders = page.get_by_test_id("stExpander")
-    n = len(list(CORPUS.glob("bulletin-*"))) + 1  # + the hostile bulletin
+    # the corpus copy plus the hostile bulletin, plus the PDF when the upload test ran before
+    expanders.first.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    served = server.log.parent / "src" / "corpus"  # the server's corpus copy (an earlier test may upload to it)
+    n = sum(1 for f in served.iterdir() if f.suffix.lower() in SUFFIXES and not f.name.startswith("."))
     sync_api.expect(expanders).to_have_count(n, timeout=ANSWER_TIMEOUT_MS)
     assert "Chiffres clés" in page.inner_text("body")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
