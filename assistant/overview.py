@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .figures import Figure, FigureKind, extract_figures
 from .lexical import STOPWORDS, fold
+from .reading.signals import MONTHS_FR
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Assistant
@@ -41,11 +42,6 @@ __all__ = [
     "month_label",
     "period_label",
 ]
-
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 
 MAX_EXAMPLES = 6
 MAX_TOPICS = 8
@@ -96,7 +92,7 @@ class BulletinSummary:
 
 
 def month_label(d: date | None) -> str:
-    return f"{MONTHS[d.month - 1]} {d.year}" if d else "date inconnue"
+    return f"{MONTHS_FR[d.month - 1]} {d.year}" if d else "date inconnue"
 
 
 def period_label(lo: date | None, hi: date | None) -> str:

@@ -22,6 +22,7 @@ from typing import Literal
 
 from .errors import AssistantError
 from .models import Answer, BulletinFailure, BulletinInfo, Citation, Filters, IngestReport, StoreStats
+from .reading.signals import MONTHS_FR, table_start
 
 # --------------------------------------------------------------------------
 # Markdown escaping
@@ -239,21 +240,6 @@ def excerpt_markdown(excerpt: Excerpt, figures: Iterable[str] = ()) -> str:
 # Answers and citations
 # --------------------------------------------------------------------------
 
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 _KIND_LABELS = {
     "count": "nombre",
     "percent": "pourcentage",
@@ -274,7 +260,7 @@ def format_date_fr(value: str | date | None) -> str:
         except ValueError:
             return value
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
 
 
 def format_datetime_fr(value: str | None) -> str:
@@ -542,8 +528,6 @@ def readable_quote(quote: str, header: Sequence[str] = ()) -> str:
 
 def table_header(text: str, start: int) -> tuple[str, ...]:
     """Column headers of the pipe table whose row starts at ``text[start]`` (empty if not a table body row)."""
-    from .reading.signals import table_start
-
     first = table_start(text, start)
     if first is None or first == text.rfind("\n", 0, start) + 1:
         return ()

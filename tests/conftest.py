@@ -16,6 +16,17 @@ from assistant.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 GOLD = CORPUS / "gold.jsonl"
+#: The real public sample PDFs, beside the clone as in CI (``../shared``); tests needing them skip without.
+SAMPLES = ROOT.parent / "shared" / "pdf-samples"
+GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
+Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
+#: A small valid upload (Markdown with front matter).
+MOBILE_MD = """---
+title: Centres de vaccination mobiles
+date: 2026-04-02
+---
+Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026, selon l'agence régionale de santé.
+"""
 
 
 @pytest.fixture(scope="session")

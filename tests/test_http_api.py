@@ -24,6 +24,7 @@ from assistant.http_api import MAX_BATCH, MAX_UPLOAD_FILES, ApiKeys, create_app
 from assistant.models import answer_json_schema
 from assistant.settings import Settings
 
+from .conftest import GRAND_EST, Q_GRAND_EST, SAMPLES
 from .conftest_server import ApiServer, clean_env, store_copy
 
 #: Fixtures (chroma_server, built_store) registered once for the session, shared by the modules using them.
@@ -40,9 +41,6 @@ Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026,
 Les tournées couvrent désormais 312 communes rurales.
 """
 MOBILE_Q = "Combien d'injections les centres de vaccination mobiles ont-ils réalisées en mars 2026 ?"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"
-GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
-Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
 
 
 def _same(answer: dict[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,8 @@ from assistant.loading import parse_bulletin
 from assistant.loading.pdf import _join
 from assistant.models import Bulletin
 
-from .conftest import ROOT
+from .conftest import ROOT, SAMPLES
 
-SAMPLES = ROOT.parent / "shared" / "pdf-samples"
 PROBES: dict[str, list[str]] = json.loads((ROOT / "tests" / "fixtures" / "pdf-samples-probes.json").read_text())
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample PDFs not found in {SAMPLES}")
 

@@ -22,6 +22,8 @@ from assistant.history import HistoryStore, valid_id
 from assistant.models import BulletinFailure, BulletinInfo, Citation, IngestReport
 from assistant.presentation import unescape_markdown
 
+from .conftest import GRAND_EST, MOBILE_MD, Q_GRAND_EST, SAMPLES
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "ui" / "app.py")
 CORPUS = ROOT / "corpus"
@@ -36,15 +38,6 @@ Q_GROWTH = (
 )
 Q_DMP = "Combien d'établissements alimentaient le DMP au 31 décembre 2024 ?"
 ADMIN_KEY = "clé-admin-Zx81"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"
-GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
-Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
-MOBILE_MD = """---
-title: Centres de vaccination mobiles
-date: 2026-04-02
----
-Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026, selon l'agence régionale de santé.
-"""
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ import pytest
 
 from assistant.loading import SUFFIXES
 
+from .conftest import GRAND_EST, Q_GRAND_EST, SAMPLES
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +50,6 @@ ANSWER_TIMEOUT_MS = 120_000
 
 ADMIN_KEY = "browser-admin-Kq3"
 UPLOAD_TIMEOUT_MS = 600_000  # PDF parse + embedding on 2 shared cores
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"  # CI: ../shared beside the clone
-GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
-Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
 
 SEED = "corpus/bulletin-mon-espace-sante-2026-01.txt"
 HOSTILE_NAME = "bulletin-alerte-grippe-aviaire-2026-02.txt"
