@@ -11,7 +11,7 @@ import dataclasses
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from .reading import Reader
 from .retrieval import HybridRetriever, LexicalCache
 from .settings import Settings
 from .store import ChunkStore
-from .uploads import store_uploads
+from .uploads import stage_uploads
 
 HistoryLike = Sequence[Message | dict[str, Any]] | None
 
@@ -139,8 +139,10 @@ class Assistant:
         reindex: bool = False,
         show_progress: bool = False,
         on_progress: ProgressFn | None = None,
+        parsed: Mapping[Path, Bulletin] | None = None,
     ) -> IngestReport:
-        """Add/update bulletins from files or folders; see :func:`assistant.ingest.ingest_paths`."""
+        """Add/update bulletins from files or folders; see :func:`assistant.ingest.ingest_paths`
+        (``parsed``: bulletins already read from some of these files, by resolved path)."""
         paths = list(paths)
         if not paths:
             raise InvalidQuestionError(
@@ -156,6 +158,7 @@ class Assistant:
                 target_tokens=self.settings.chunk_tokens,
                 max_file_bytes=self.settings.max_file_bytes,
                 max_pages=self.settings.max_pages,
+                parsed=parsed,
                 prune=prune,
                 show_progress=show_progress,
                 on_progress=on_progress,
@@ -186,11 +189,11 @@ class Assistant:
             self.ensure_corpus()  # as ask() would: the folder's other bulletins first
         root = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
         s = self.settings
-        written, failures = store_uploads(
-            root, files, max_bytes=s.max_file_bytes, max_pages=s.max_pages, on_progress=on_progress
-        )
-        report = self.ingest(written, on_progress=on_progress) if written else IngestReport()
-        report.failed = [*failures, *report.failed]
+        staged = stage_uploads(root, files, max_bytes=s.max_file_bytes, max_pages=s.max_pages, on_progress=on_progress)
+        report = IngestReport()
+        if staged.written:
+            report = self.ingest(staged.written, on_progress=on_progress, parsed=staged.parsed)
+        report.failed = [*staged.failures, *report.failed]
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -40,9 +40,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .core import Assistant
 from .errors import AssistantError, BulletinError, InvalidQuestionError, MissingPathError
-from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
+from .models import Answer, Filters, IngestReport, Message, StoreStats
 from .settings import Settings
-from .uploads import UPLOAD_SUFFIXES, check_size
+from .uploads import UPLOAD_SUFFIXES, check_size, original_file
 
 log = logging.getLogger(__name__)
 
@@ -477,22 +477,6 @@ def _refused_upload(report: IngestReport) -> ApiError:
         hint="Le détail de chaque fichier est dans « failed ».",
         extra={"failed": [f.model_dump() for f in report.failed]},
     )
-
-
-def original_file(bulletin: Bulletin, root: Path) -> Path | None:
-    """The bulletin's original file, only if it resolves (symlinks included) to a file inside ``root``.
-
-    The stored ``path`` is whatever was ingested, from anywhere (CLI, Python API):
-    serving it as is could hand out any readable file on the server.
-    """
-    if not bulletin.path:
-        return None
-    try:
-        real = Path(bulletin.path).resolve(strict=True)
-        inside = real.is_relative_to(root.resolve(strict=True))
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return real if inside and real.is_file() else None
 
 
 # --------------------------------------------------------------------------

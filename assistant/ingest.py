@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ def ingest_paths(
     target_tokens: int = 128,
     max_file_bytes: int = 20_000_000,
     max_pages: int = 150,
+    parsed: Mapping[Path, Bulletin] | None = None,
     prune: bool = False,
     show_progress: bool = False,
     on_progress: ProgressFn | None = None,
@@ -61,7 +62,7 @@ def ingest_paths(
     records = store.records()
     todo: list[Bulletin] = []
     present: set[str] = set()
-    for item in iter_bulletins(files, max_bytes=max_file_bytes, max_pages=max_pages):
+    for item in iter_bulletins(files, max_bytes=max_file_bytes, max_pages=max_pages, parsed=parsed):
         if isinstance(item, BulletinError):
             report.failed.append(BulletinFailure(path=item.path, reason=str(item)))
             present.add(item.path)  # still on disk: never pruned because unreadable

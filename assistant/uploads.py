@@ -4,7 +4,8 @@ The HTTP API and the chat both take files from people (browsers, scripts), so bo
 go through here: the same names are refused for the same reasons, and a bad file
 never stops the rest of a batch. Each refusal is a :class:`BulletinFailure`
 (``path`` = the name as sent, ``reason`` in French); each accepted file is written
-under the corpus root only, in one atomic rename, and only after it parsed.
+under the corpus root only, in one atomic rename, and only after it parsed. The
+other way, :func:`original_file` hands back a bulletin's file only from inside that root.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import BulletinError
 from .loading import SUFFIXES, parse_bulletin
-from .models import BulletinFailure
+from .models import Bulletin, BulletinFailure
 
 #: Extensions accepted for upload: every format the loader reads.
 UPLOAD_SUFFIXES: tuple[str, ...] = tuple(SUFFIXES)
@@ -83,6 +85,29 @@ def store_uploads(
     max_pages: int,
     on_progress: ProgressFn | None = None,
 ) -> tuple[list[Path], list[BulletinFailure]]:
+    """:func:`stage_uploads` without the parsed bulletins: (paths written, failures)."""
+    staged = stage_uploads(root, files, max_bytes=max_bytes, max_pages=max_pages, on_progress=on_progress)
+    return staged.written, staged.failures
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What :func:`stage_uploads` did: files written, files refused, and the bulletins parsed to check them
+    (handed to the ingest so that a PDF is not parsed a second time)."""
+
+    written: list[Path]
+    failures: list[BulletinFailure]
+    parsed: dict[Path, Bulletin]
+
+
+def stage_uploads(
+    root: Path,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    max_bytes: int,
+    max_pages: int,
+    on_progress: ProgressFn | None = None,
+) -> Staged:
     """Check every file, then write each good one atomically under ``root``.
 
     Returns the paths to ingest and one failure per refused file (bad name, same
@@ -92,7 +117,7 @@ def store_uploads(
     """
     root = Path(root)
     prefix = root.resolve().name if root.exists() else root.name
-    good: list[tuple[str, bytes]] = []
+    good: list[tuple[str, bytes, Bulletin]] = []
     failures: list[BulletinFailure] = []
     seen: set[str] = set()
     for i, (raw, data) in enumerate(files, start=1):
@@ -103,23 +128,26 @@ def store_uploads(
             seen.add(name)
             check_size(name, len(data), max_bytes)
             fmt = SUFFIXES[PurePosixPath(name).suffix.lower()]
-            parse_bulletin(data, f"{prefix}/{name}", fmt=fmt, max_pages=max_pages)
+            bulletin = parse_bulletin(data, f"{prefix}/{name}", fmt=fmt, max_pages=max_pages)
         except BulletinError as exc:
             failures.append(BulletinFailure(path=raw or "", reason=failure_reason(exc)))
         else:
-            good.append((name, data))
+            good.append((name, data, bulletin))
         if on_progress:
             on_progress("reading", i, len(files))
     written: list[Path] = []
-    for name, data in good:
+    parsed: dict[Path, Bulletin] = {}
+    for name, data, bulletin in good:
         try:
-            written.append(_write(root, name, data))
+            dest = _write(root, name, data)
+            written.append(dest)
+            parsed[dest.resolve()] = bulletin
         except BulletinError as exc:
             failures.append(BulletinFailure(path=name, reason=failure_reason(exc)))
         except OSError as exc:
             reason = f"écriture impossible dans le corpus ({exc.strerror or type(exc).__name__})"
             failures.append(BulletinFailure(path=name, reason=reason))
-    return written, failures
+    return Staged(written, failures, parsed)
 
 
 def _write(root: Path, name: str, data: bytes) -> Path:
@@ -141,6 +169,22 @@ def _write(root: Path, name: str, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return dest
+
+
+def original_file(bulletin: Bulletin, root: Path) -> Path | None:
+    """The bulletin's original file, only if it resolves (symlinks included) to a file inside ``root``.
+
+    The stored ``path`` is whatever was ingested, from anywhere (CLI, Python API):
+    serving it as is could hand out any readable file on the server.
+    """
+    if not bulletin.path:
+        return None
+    try:
+        real = Path(bulletin.path).resolve(strict=True)
+        inside = real.is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return real if inside and real.is_file() else None
 
 
 def admin_unlocked(given: str | None, admin_key: str | None) -> bool:

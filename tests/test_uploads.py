@@ -25,16 +25,9 @@ from assistant.uploads import (
     store_uploads,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pdf-samples"
-GRAND_EST = SAMPLES / "2020-03-08-ars-grand-est-covid19-point-de-situation.pdf"
-Q_GRAND_EST = "Combien de personnes ont été confirmées positives au coronavirus en Grand Est le 8 mars ?"
+from .conftest import GRAND_EST, Q_GRAND_EST, SAMPLES
+from .conftest import MOBILE_MD as GOOD_MD
 
-GOOD_MD = """---
-title: Centres de vaccination mobiles
-date: 2026-04-02
----
-Les centres de vaccination mobiles ont réalisé 48 250 injections en mars 2026, selon l'agence régionale de santé.
-"""
 MOBILE_Q = "Combien d'injections les centres de vaccination mobiles ont-ils réalisées en mars 2026 ?"
 GOOD_TXT = b"Urgences\n\nPublie le 3 mai 2026\n\nLes urgences ont accueilli 1 234 patients en avril 2026.\n"
 
@@ -236,3 +229,20 @@ def test_pdf_upload_answers_with_its_page(uploader: Assistant) -> None:
     answer = uploader.ask(Q_GRAND_EST)
     assert not answer.abstained and answer.figures[0].value == 262
     assert answer.citations[0].page == 1 and "262 personnes" in answer.citations[0].quote
+
+
+def test_an_upload_is_parsed_once(uploader: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse that checks an upload is the one the ingest uses (a PDF takes seconds to read)."""
+    import assistant.loading as loading
+
+    calls: list[str] = []
+    real = loading.parse_text
+
+    def counted(raw: bytes, bulletin_id: str, **kw: object) -> object:
+        calls.append(bulletin_id)
+        return real(raw, bulletin_id, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "parse_text", counted)
+    report = uploader.add_files([("urgences-2026-05.txt", GOOD_TXT)])
+    assert len(report.added) == 1 and not report.failed
+    assert len(calls) == 1

@@ -7,7 +7,8 @@ every format shares: dates and titles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,10 +112,22 @@ def parse_bulletin(
 
 
 def iter_bulletins(
-    files: Iterable[SourceFile], *, max_bytes: int, max_pages: int = 150
+    files: Iterable[SourceFile],
+    *,
+    max_bytes: int,
+    max_pages: int = 150,
+    parsed: Mapping[Path, Bulletin] | None = None,
 ) -> Iterator[Bulletin | BulletinError]:
-    """Load each file; a failure is yielded, not raised, so one bad file stops nothing."""
+    """Load each file; a failure is yielded, not raised, so one bad file stops nothing.
+
+    ``parsed`` holds bulletins already read from these exact bytes (an upload is parsed to be
+    checked before it is written): they are used as they are, under the file's own id and path.
+    """
     for sf in files:
+        known = parsed.get(sf.path) if parsed else None
+        if known is not None:
+            yield dataclasses.replace(known, id=sf.bulletin_id, path=str(sf.path))
+            continue
         try:
             yield load_file(sf, max_bytes=max_bytes, max_pages=max_pages)
         except BulletinError as exc:
