@@ -205,9 +205,6 @@ def test_encrypted_and_truncated_samples() -> None:
     assert "262 personnes" in opened.text
 
 
-FUZZ_RUNS: Counter[str] = Counter()
-
-
 @needs_samples
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -229,9 +226,8 @@ def test_fuzzed_pdf_bytes_never_escape_as_another_exception(data: st.DataObject)
     try:
         b = parse_bulletin(bytes(raw), "fuzz/x.pdf", fmt="pdf")
         assert b.text.strip() and b.page_starts and b.page_starts[0] == 0
-        FUZZ_RUNS["parsed"] += 1
     except BulletinError:
-        FUZZ_RUNS["refused"] += 1
+        pass  # refused with a reason: fine
 
 
 # -- end to end -------------------------------------------------------------------------------

@@ -120,9 +120,19 @@ class _Text:
     parts: list[str] = field(default_factory=list)
     length: int = 0
     page_starts: list[int] = field(default_factory=list)
+    _page_open: bool = False  # a page was started and nothing of it written yet
 
-    def add(self, piece: str) -> None:
-        self.parts.append(piece)
+    def new_page(self) -> None:
+        self.page_starts.append(self.length)
+        self._page_open = True
+
+    def add(self, glue: str, piece: str) -> None:
+        """Write ``glue`` (a blank line, a space) then ``piece``; a page starts at its first character."""
+        self.parts += [glue, piece]
+        self.length += len(glue)
+        if self._page_open:
+            self.page_starts[-1] = self.length
+            self._page_open = False
         self.length += len(piece)
 
     @property
@@ -439,10 +449,10 @@ def _assemble(pages: Sequence[_Page], vocab: Counter[str]) -> _Text:
     out = _Text()
     previous = ""  # the last paragraph written, to know whether the next one continues it
     for page in pages:
-        out.page_starts.append(out.length)
+        out.new_page()
         for block in page.blocks:
             if block.table is not None:
-                out.add(("\n\n" if out.length else "") + block.table)
+                out.add("\n\n" if out.length else "", block.table)
                 previous = ""
                 continue
             for para in _paragraphs(block, vocab):
@@ -450,13 +460,11 @@ def _assemble(pages: Sequence[_Page], vocab: Counter[str]) -> _Text:
                     joined = _join(previous, para, vocab)
                     glue = joined[len(previous) : len(joined) - len(para)] if joined.endswith(para) else None
                     if glue is not None and joined.startswith(previous):
-                        out.add(glue + para)
+                        out.add(glue, para)
                         previous = joined
                         continue
-                out.add(("\n\n" if out.length else "") + para)
+                out.add("\n\n" if out.length else "", para)
                 previous = para
-        if out.page_starts[-1] < out.length and out.text[out.page_starts[-1] : out.page_starts[-1] + 2] == "\n\n":
-            out.page_starts[-1] += 2  # the page starts at its first character, not at the blank line
     return out
 
 
