@@ -113,8 +113,22 @@ class Assistant:
                         self.retriever,
                         Reader(self._idf, known=self._known, text_of=self._bulletin_text),
                         page_of=self._page_of,
+                        newest=self.newest_bulletin,
                     )
         return self._chain
+
+    def newest_bulletin(self, filters: Filters | None = None) -> str | None:
+        """The id of the most recent dated bulletin that ``filters`` allow (None if none is dated)."""
+        f = filters or Filters()
+        dated = [
+            r
+            for r in self.store.records().values()
+            if r.date is not None
+            and (not f.sources or r.id in f.sources)
+            and (f.date_from is None or r.date >= f.date_from)
+            and (f.date_to is None or r.date <= f.date_to)
+        ]
+        return max(dated, key=lambda r: (r.date, r.id)).id if dated else None
 
     def _bulletin_text(self, bulletin_id: str) -> str | None:
         b = self.store.bulletin(bulletin_id)

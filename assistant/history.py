@@ -24,13 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
 from .errors import HistoryError
 from .models import Answer
-from .presentation import format_date_fr
+from .presentation import format_date_fr, format_datetime_fr
 
 FILENAME = "conversations.sqlite3"
 #: Titles are the first question, shortened; a rename is capped the same way.
@@ -79,29 +78,9 @@ def short_title(text: str, limit: int = MAX_TITLE_CHARS) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def local_datetime(value: str, zone: str | tzinfo | None = None) -> datetime:
-    """A stored UTC timestamp in ``zone`` (an IANA name such as the browser's), else server local time."""
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    tz: tzinfo | None
-    if isinstance(zone, str):
-        try:
-            tz = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = None
-    else:
-        tz = zone
-    return moment.astimezone(tz)
-
-
 def local_label(value: str, zone: str | tzinfo | None = None) -> str:
     """'29 janvier 2026 à 14:05' in the given time zone (no « UTC »: staff read their own clock)."""
-    try:
-        moment = local_datetime(value, zone)
-    except ValueError:
-        return value
-    return f"{format_date_fr(moment.date())} à {moment:%H:%M}"
+    return format_datetime_fr(value, zone)
 
 
 @dataclass(frozen=True, slots=True)

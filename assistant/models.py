@@ -204,6 +204,12 @@ class Answer(_Model):
     as_of: AsOf | None = None
     conflicts: list[Conflict] = Field(default_factory=list)
     computation: Computation | None = None
+    kind: Literal["figure", "figures", "key_figures", "not_a_figure", "not_french"] = Field(
+        default="figure",
+        description="What the reply is: one figure (or a computation); several figures asked together; a "
+        "bulletin's key figures as a cited list; a question that asks for no figure (the closest passage is in "
+        "'suggestions'); a question not in French.",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .figures import Figure, FigureKind, extract_figures
 from .lexical import STOPWORDS, fold
+from .reading.listing import clause, is_key_figure
 from .reading.signals import MONTHS_FR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -312,42 +313,18 @@ def _verbish(question: str) -> bool:
 
 # --------------------------------------------------------------------------- bulletins page
 
-_KEY_KINDS = (FigureKind.COUNT, FigureKind.PERCENT, FigureKind.MONEY, FigureKind.DURATION)
-_SPAN_UNITS = frozenset({"ans", "an", "années", "mois", "jours", "semaines"})  # ages and spans, not key figures
-_MARKUP = re.compile(r"\*\*|__|^[#>\s]+", re.MULTILINE)
-
-
-def _clause(text: str, f: Figure, limit: int = 220) -> str:
-    """The clause (between , ; : or sentence ends) holding the figure, plain text, a table row as « label : a ; b »."""
-    line_start = text.rfind("\n", 0, f.start) + 1
-    line_end = text.find("\n", f.end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    if line.lstrip().startswith("|"):
-        cells = [c.strip() for c in line.strip().strip("|").split("|") if c.strip()]
-        return (cells[0] + " : " + " ; ".join(cells[1:]) if len(cells) > 1 else " ".join(cells))[:limit]
-    bounds = re.compile(r"[;:\n]|[.!?](?=\s)|,\s")
-    starts = [m.end() for m in bounds.finditer(text, max(0, f.start - 400), f.start)]
-    start = starts[-1] if starts else max(0, f.start - 400)
-    m = bounds.search(text, f.end, f.end + 400)
-    end = m.start() if m else min(len(text), f.end + 400)
-    clause = " ".join(_MARKUP.sub("", text[start:end]).split())
-    if len(clause) > limit:
-        clause = clause[: limit - 1].rstrip() + "…"
-    return clause
-
-
 def key_figures(text: str, limit: int = KEY_FIGURES) -> list[KeyFigure]:
     """The first few figures of a bulletin (counts, shares, amounts, durations) with their clause; repeats skipped."""
     out: list[KeyFigure] = []
     seen: set[str] = set()
     for f in extract_figures(text):
-        if f.kind not in _KEY_KINDS or (f.kind == FigureKind.DURATION and f.unit in _SPAN_UNITS):
+        if not is_key_figure(f):
             continue
         k = " ".join(fold(f.text).split())
         if k in seen:
             continue
         seen.add(k)
-        out.append(KeyFigure(" ".join(f.text.split()), _clause(text, f)))
+        out.append(KeyFigure(" ".join(f.text.split()), clause(text, f)))
         if len(out) >= limit:
             break
     return out

@@ -17,8 +17,9 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import AssistantError
 from .models import Answer, BulletinFailure, BulletinInfo, Citation, Filters, IngestReport, StoreStats
@@ -145,7 +146,7 @@ def _wrap(markdown: str, style: HighlightStyle) -> str:
     lead = markdown[: len(markdown) - len(markdown.lstrip())]
     trail = markdown[len(markdown.rstrip()) :]
     if style == "figure":
-        core = f":orange-background[**{core}**]"
+        core = f":yellow-background[**{core}**]"
     elif style == "quote":
         core = f":blue-background[{core}]"
     else:
@@ -263,16 +264,31 @@ def format_date_fr(value: str | date | None) -> str:
     return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
 
 
-def format_datetime_fr(value: str | None) -> str:
-    """ISO timestamp of the last ingest -> '29 novembre 2026 à 05:14 (UTC)'."""
+def local_datetime(value: str, zone: str | tzinfo | None = None) -> datetime:
+    """A stored timestamp (UTC when naive) in ``zone`` (an IANA name such as the browser's), else server local time."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    tz: tzinfo | None
+    if isinstance(zone, str):
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+    else:
+        tz = zone
+    return moment.astimezone(tz)
+
+
+def format_datetime_fr(value: str | None, zone: str | tzinfo | None = None) -> str:
+    """ISO timestamp -> '29 novembre 2026 à 06:14' in ``zone`` (the browser's): staff read their own clock."""
     if not value:
         return "jamais"
     try:
-        moment = datetime.fromisoformat(value)
+        moment = local_datetime(value, zone)
     except ValueError:
         return value
-    zone = " (UTC)" if moment.utcoffset() is not None and not moment.utcoffset() else ""
-    return f"{format_date_fr(moment.date())} à {moment:%H:%M}{zone}"
+    return f"{format_date_fr(moment.date())} à {moment:%H:%M}"
 
 
 def figure_texts(answer: Answer, citation_id: int | None = None) -> list[str]:
@@ -481,8 +497,15 @@ def computation_view(answer: Answer) -> ComputationView | None:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer sentence (with its [n] markers) as safe Markdown, figures in bold."""
-    return highlight_markdown(answer.answer, figure_texts(answer), style="bold")
+    """The answer sentence (with its [n] markers) as safe Markdown, figures in bold; a key-figures
+    answer (a heading line, then « - clause [n] » lines) as a Markdown list."""
+    figures = figure_texts(answer)
+    if answer.kind != "key_figures":
+        return highlight_markdown(answer.answer, figures, style="bold")
+    head, *items = answer.answer.split("\n")
+    lines = [highlight_markdown(head, figures, style="bold"), ""]
+    lines += [f"- {highlight_markdown(item.removeprefix('- '), figures, style='bold')}" for item in items]
+    return "\n".join(lines)
 
 
 def citation_where(citation: Citation) -> str:
@@ -576,7 +599,7 @@ def confidence_label(confidence: float) -> str:
 def confidence_words(answer: Answer) -> str | None:
     """The confidence of an answer in words (« fiable », « à vérifier », « peu sûr »); None for an
     abstention or a refused computation (its ``confidence`` is that abstaining is right: nothing to trust)."""
-    if answer.abstained:
+    if answer.abstained or answer.kind == "key_figures":  # a listing picks no answer: nothing to be sure of
         return None
     return confidence_label(answer.confidence)
 
@@ -638,8 +661,8 @@ def error_markdown(message: str, hint: str | None = None) -> str:
 # --------------------------------------------------------------------------
 
 
-def stats_rows(stats: StoreStats) -> list[tuple[str, str]]:
-    """Label/value pairs describing the corpus (plain text)."""
+def stats_rows(stats: StoreStats, zone: str | tzinfo | None = None) -> list[tuple[str, str]]:
+    """Label/value pairs describing the corpus (plain text); times in ``zone`` (the browser's)."""
     if stats.date_min or stats.date_max:
         period = f"{format_date_fr(stats.date_min)} → {format_date_fr(stats.date_max)}"
     else:
@@ -648,8 +671,15 @@ def stats_rows(stats: StoreStats) -> list[tuple[str, str]]:
         ("Bulletins", str(stats.bulletins)),
         ("Passages indexés", str(stats.chunks)),
         ("Période", period),
-        ("Dernière indexation", format_datetime_fr(stats.last_ingest)),
+        ("Dernière indexation", format_datetime_fr(stats.last_ingest, zone)),
     ]
+
+
+def bulletin_option_label(title: str, when: date | None, limit: int = 70) -> str:
+    """A bulletin as the source filter lists it: « Télésanté : 13,1 millions de téléconsultations… · février 2026 »."""
+    month = f"{MONTHS_FR[when.month - 1]} {when.year}" if when else "date inconnue"
+    short = title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+    return f"{short} · {month}"
 
 
 def date_bounds(stats: StoreStats) -> tuple[date | None, date | None]:
@@ -705,16 +735,21 @@ def progress_state(stage: str, done: int, total: int) -> tuple[float, str]:
 
 
 def ingest_summary(report: IngestReport) -> str:
-    """The ingest report in French, one line (plain text)."""
-    text = (
-        f"{len(report.added)} ajouté(s), {len(report.updated)} mis à jour, "
-        f"{len(report.unchanged)} inchangé(s), {len(report.removed)} retiré(s) ; "
-        f"{report.chunks_added} passages ajoutés, {report.chunks_removed} retirés ; "
-        f"{report.seconds:.1f} s"
-    ).replace(".", ",")
+    """The ingest report in plain French, one line: « 1 bulletin ajouté, 11 inchangés (3,2 s) »."""
+    parts = [
+        _count(len(report.added), "bulletin ajouté", "bulletins ajoutés"),
+        _count(len(report.updated), "bulletin mis à jour", "bulletins mis à jour"),
+        _count(len(report.removed), "bulletin retiré", "bulletins retirés"),
+    ]
+    changed = [part for n, part in zip((report.added, report.updated, report.removed), parts, strict=True) if n]
+    unchanged = len(report.unchanged)
+    if changed:
+        text = ", ".join(changed) + (f", {_count(unchanged, 'inchangé', 'inchangés')}" if unchanged else "")
+    else:
+        text = "Aucun changement : " + _count(unchanged, "bulletin déjà à jour", "bulletins déjà à jour")
     if report.failed:
-        text += f" ; {len(report.failed)} en échec"
-    return text
+        text += " ; " + _count(len(report.failed), "fichier illisible", "fichiers illisibles")
+    return text + f" ({report.seconds:.1f} s)".replace(".", ",")
 
 
 def ingest_failures(report: IngestReport) -> list[str]:

@@ -139,9 +139,9 @@ def test_highlight_markdown_hostile_quote_is_inert() -> None:
         "![x](http://127.0.0.1:9/leak) [clic](javascript:window.__pwned=3)"
     )
     md = p.highlight_markdown(quote, ["42 %"])
-    assert ":orange-background[**42 \\%**]" in md
+    assert ":yellow-background[**42 \\%**]" in md
     # Strip our own directive: the remainder must be plain text once rendered.
-    plain = md.replace(":orange-background[", "").replace("]", "", 1)
+    plain = md.replace(":yellow-background[", "").replace("]", "", 1)
     assert tags(plain) <= {"p", "strong"}
     assert "<script>" in visible_text(plain)
 
@@ -203,7 +203,7 @@ def test_excerpt_markdown_highlights_quote_and_figure_safely() -> None:
     end = text.index("positifs.") + len("positifs.")
     md = p.excerpt_markdown(p.surrounding_paragraph(text, start, end), ["42 %"])
     assert md.startswith("Avant \\<b\\>gras\\<\\/b\\>\\. :blue-background[Alerte \\:]")
-    assert ":orange-background[**42 \\%**]" in md
+    assert ":yellow-background[**42 \\%**]" in md
     assert ":blue-background[\\[x\\]\\(javascript\\:1\\) positifs\\.]" in md
     assert md.endswith("Après \\!\\[i\\]\\(http\\:\u2060\\/\\/127\\.0\\.0\\.1\\:9\\/\\)\\.")
 
@@ -249,8 +249,8 @@ def test_format_dates() -> None:
     assert p.format_date_fr(date(2025, 8, 1)) == "1er août 2025"
     assert p.format_date_fr(None) == "date inconnue"
     assert p.format_date_fr("bientôt") == "bientôt"
-    assert p.format_datetime_fr("2026-11-29T05:14:07+00:00") == "29 novembre 2026 à 05:14 (UTC)"
-    assert p.format_datetime_fr("2026-11-29T05:14:07") == "29 novembre 2026 à 05:14"
+    assert p.format_datetime_fr("2026-11-29T05:14:07+00:00", "Europe/Paris") == "29 novembre 2026 à 06:14"
+    assert p.format_datetime_fr("2026-11-29T05:14:07", "UTC") == "29 novembre 2026 à 05:14"  # naive = UTC
     assert p.format_datetime_fr(None) == "jamais"
     assert p.format_datetime_fr("n/a") == "n/a"
 
@@ -276,8 +276,8 @@ def test_citation_lines_are_escaped() -> None:
     assert tags(md) <= {"p", "strong", "br"}
     assert "javascript:x" in visible_text(md) and "corpus/" not in visible_text(md)  # no server path
     q = p.quote_markdown(c, ["24 millions"])
-    assert q.startswith("> « ") and ":orange-background[**24 millions**]" in q
-    assert tags(q.replace(":orange-background[", "").replace("**]", "**")) <= {"blockquote", "p", "strong"}
+    assert q.startswith("> « ") and ":yellow-background[**24 millions**]" in q
+    assert tags(q.replace(":yellow-background[", "").replace("**]", "**")) <= {"blockquote", "p", "strong"}
 
 
 def test_history_from_turns_skips_errors() -> None:
@@ -486,12 +486,12 @@ def make_stats(**kw: object) -> StoreStats:
 
 
 def test_stats_rows_and_bounds() -> None:
-    rows = dict(p.stats_rows(make_stats()))
+    rows = dict(p.stats_rows(make_stats(), "Europe/Paris"))  # the browser's time zone
     assert rows == {
         "Bulletins": "10",
         "Passages indexés": "92",
         "Période": "31 janvier 2025 → 3 mars 2026",
-        "Dernière indexation": "29 novembre 2026 à 05:14 (UTC)",
+        "Dernière indexation": "29 novembre 2026 à 06:14",
     }
     empty = make_stats(bulletins=0, chunks=0, date_min=None, date_max=None, sources=[], last_ingest=None)
     assert dict(p.stats_rows(empty))["Période"] == "—"
@@ -530,8 +530,9 @@ def test_ingest_summary_and_failures() -> None:
         chunks_added=7,
         seconds=3.25,
     )
-    assert p.ingest_summary(report) == (
-        "1 ajouté(s), 0 mis à jour, 2 inchangé(s), 0 retiré(s) ; 7 passages ajoutés, 0 retirés ; 3,2 s ; 1 en échec"
+    assert p.ingest_summary(report) == "1 bulletin ajouté, 2 inchangés ; 1 fichier illisible (3,2 s)"
+    assert p.ingest_summary(IngestReport(unchanged=["a", "b"], seconds=0.4)) == (
+        "Aucun changement : 2 bulletins déjà à jour (0,4 s)"
     )
     assert p.ingest_failures(report) == ["corpus/vide.txt : fichier vide"]
 

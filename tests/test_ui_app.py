@@ -119,7 +119,7 @@ def test_answer_shows_figure_sentence_and_sources(env: dict[str, Path]) -> None:
     assert "[1]" in text
     assert SEED in text
     assert "29 janvier 2026" in text
-    assert ":orange-background[**24 millions**]" in text  # highlighted figure in the quote
+    assert ":yellow-background[**24 millions**]" in text  # highlighted figure in the quote
     assert any(e.label.startswith("Lire le paragraphe") for e in at.expander)
     # Copy block: the answer and its citations as plain text.
     assert at.code and SEED in at.code[0].value and "24 millions" in at.code[0].value
@@ -191,10 +191,67 @@ def test_abstention_looks_different(env: dict[str, Path]) -> None:
     assert not at.metric
     assert len(at.warning) == 1
     assert "Je ne trouve pas ce chiffre dans les bulletins" in at.warning[0].value
-    text = page_text(at)
-    assert "**Peut-être utile :**" in text
-    assert "Lire le paragraphe" in " ".join(e.label for e in at.expander)
-    assert "DMP" in text  # the closest passages are about the DMP
+    reply = at.chat_message[1]
+    # The refusal first; the closest passages folded under it, saying they do not give the figure.
+    assert reply.children[0].type == "alert" or reply.warning[0].value.startswith("**Je ne trouve pas")
+    near = [e for e in reply.expander if e.label.startswith("Passages proches")]
+    assert len(near) == 1 and "ils ne donnent pas ce chiffre" in near[0].label
+    assert "Lire le paragraphe" in " ".join(e.label for e in near[0].expander)
+    assert "DMP" in page_text(at)  # the closest passages are about the DMP
+
+
+def test_two_figures_asked_together_get_one_card_each(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), "Combien de décès et d'hospitalisations l'épidémie de grippe a-t-elle causés ?")
+    assert [spaces(unescape_markdown(m.value)) for m in at.metric] == ["17 000", "31 000"]
+    assert all("source [1]" in unescape_markdown(m.label) for m in at.metric)
+    assert not at.warning and not at.error
+
+
+def test_key_figures_of_the_latest_bulletin_are_a_cited_list(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), "Quels sont les chiffres clés du dernier bulletin ?")
+    assert not at.metric  # a list, not one figure card
+    reply = at.chat_message[1]
+    listing = unescape_markdown(reply.markdown[0].value)
+    assert listing.startswith("Chiffres de « Mars bleu")
+    items = [line for line in listing.splitlines() if line.startswith("- ")]
+    assert 3 <= len(items) <= 5 and all(line.endswith(f"[{i}]") for i, line in enumerate(items, 1))
+    assert not any(unescape_markdown(str(c.value)).startswith("Confiance : ") for c in reply.caption)
+    assert "[5] Mars bleu" in page_text(at) or "[3] Mars bleu" in page_text(at)  # one source per item
+
+
+def test_a_question_for_no_figure_is_told_so_with_the_closest_passage(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), "Qu'est-ce que Mon Espace Santé ?")
+    assert not at.metric and not at.warning
+    assert unescape_markdown(at.info[0].value).startswith("Je réponds aux questions sur les chiffres des bulletins")
+    assert "Mon Espace Santé" in page_text(at)  # the closest passage, shown as a source block
+    assert any(e.label.startswith("Lire le paragraphe") for e in at.chat_message[1].expander)
+
+
+def test_an_english_question_gets_a_french_hint(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), "How many people activated Mon Espace Santé?")
+    assert not at.metric and not at.warning
+    assert unescape_markdown(at.info[0].value).startswith("Posez votre question en français")
+
+
+def test_sidebar_lists_bulletins_by_title_in_french_without_server_paths(env: dict[str, Path]) -> None:
+    at = run_app(env)
+    chooser = at.multiselect(key="filter_sources")
+    labels = [chooser.format_func(o) for o in chooser.options] if callable(chooser.format_func) else chooser.options
+    assert any(
+        label.startswith("Mon Espace Santé : 17 millions") and label.endswith("janvier 2025") for label in labels
+    )
+    assert not any("corpus/" in label or label.endswith((".txt", ".md", ".html")) for label in labels)
+    assert len(set(labels)) == len(labels)
+    unlock(at)
+    text = sidebar_text(at)
+    assert str(env["corpus"]) not in text and "Dossier :" not in text
+    assert "(UTC)" not in text
+
+
+def test_a_new_reply_is_scrolled_into_view(env: dict[str, Path]) -> None:
+    at = ask(run_app(env), Q_MES)
+    scripts = [str(h.proto.body) for h in at.get("html")]
+    assert any("scrollIntoView" in body and ".st-key-new_turn" in body for body in scripts)
 
 
 def test_new_conversation_clears_chat(env: dict[str, Path]) -> None:
@@ -272,7 +329,7 @@ def test_reindex_adds_new_bulletin(env: dict[str, Path]) -> None:
     at.button(key="reindex").click().run()
     assert not at.exception
     assert at.sidebar.success, page_text(at)
-    assert unescape_markdown(at.sidebar.success[0].value).startswith(f"1 ajouté(s), 0 mis à jour, {before} inchangé(s)")
+    assert unescape_markdown(at.sidebar.success[0].value).startswith(f"1 bulletin ajouté, {before} inchangés")
     sidebar = unescape_markdown("\n".join(str(m.value) for m in at.sidebar.markdown))
     assert f"**Bulletins** : {before + 1}" in sidebar
     assert "**Période** : 31 janvier 2025 → 2 avril 2031" in sidebar

@@ -173,7 +173,7 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
         except Exception as exc:
             _show_error(exc)
             return None
-        for label, value in p.stats_rows(stats):
+        for label, value in p.stats_rows(stats, st.context.timezone):
             st.markdown(f"**{p.plain_markdown(label)}** : {p.plain_markdown(value)}")
 
         st.header("Filtres")
@@ -188,8 +188,14 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
                 format="DD/MM/YYYY",
                 key=f"filter_dates_{lo}_{hi}",
             )
+        labels = bulletin_labels(assistant)
         sources = st.multiselect(
-            "Bulletins", options=stats.sources, key="filter_sources", placeholder="Tous les bulletins"
+            "Bulletins",
+            options=sorted(stats.sources, key=lambda s: labels.get(s, s)),
+            format_func=lambda s: labels.get(s, s),
+            key="filter_sources",
+            placeholder="Tous les bulletins",
+            select_all=False,  # Streamlit's « Select all » is English-only
         )
         filters = p.build_filters(selected, (lo, hi), sources)
         if filters is not None:
@@ -199,13 +205,22 @@ def sidebar(assistant: Assistant, settings: Settings) -> Filters | None:
         if admin_section_unlocked(settings):
             upload_section(assistant, settings)
             st.subheader("Ré-indexation")
-            st.caption(f"Dossier : {p.plain_markdown(str(settings.corpus_dir))}")
+            st.caption("Relit le dossier des bulletins du serveur : ajoute les nouveaux, met à jour les modifiés.")
             prune = st.checkbox("Retirer les bulletins supprimés du dossier", key="reindex_prune")
             if st.button("Ré-indexer le dossier", key="reindex", width="stretch"):
                 reindex(assistant, settings.corpus_dir, prune=prune)
             _show_ingest_message()
             feedback_review(settings.feedback_path)
     return filters
+
+
+def bulletin_labels(assistant: Assistant) -> dict[str, str]:
+    """Bulletin id -> « Titre · mars 2026 », what the source filter shows instead of file names."""
+    try:
+        records = assistant.store.records()
+    except AssistantError:
+        return {}
+    return {r.id: p.bulletin_option_label(r.title, r.date) for r in records.values()}
 
 
 def feedback_review(path: Path) -> None:
@@ -391,7 +406,8 @@ def render_computation(answer: Answer) -> None:
 
 
 def render_answer(turn: p.Turn, answer: Answer) -> None:
-    cards = p.figure_cards(answer)
+    """Figure cards (one per figure asked) and the answer sentence first, then the sources."""
+    cards = [] if answer.kind == "key_figures" else p.figure_cards(answer)
     if cards:
         for col, card in zip(st.columns(len(cards)), cards, strict=True):
             col.metric(card.label, card.value)
@@ -410,6 +426,16 @@ def render_answer(turn: p.Turn, answer: Answer) -> None:
 
 
 def render_abstention(turn: p.Turn, answer: Answer) -> None:
+    """The refusal first and plainly; the closest passages after it, folded: they do not give the figure."""
+    if answer.kind == "not_french":
+        st.info(p.plain_markdown(answer.answer), icon="🇫🇷")
+        return
+    if answer.kind == "not_a_figure":
+        st.info(p.plain_markdown(answer.answer), icon="💬")
+        _understood_question(turn, answer)
+        for c in answer.suggestions:
+            _source_block(turn, c, [])
+        return
     st.warning(
         f"**{ABSTAIN_TEXT}**  \nAucun passage indexé ne donne ce chiffre : reformulez, ou vérifiez les filtres.",
         icon="🔎",
@@ -418,9 +444,9 @@ def render_abstention(turn: p.Turn, answer: Answer) -> None:
         st.caption(p.plain_markdown(answer.answer))
     _understood_question(turn, answer)
     if answer.suggestions:
-        st.markdown("**Peut-être utile :**")
-        for c in answer.suggestions:
-            _source_block(turn, c, [])
+        with st.expander(f"Passages proches ({len(answer.suggestions)}) — ils ne donnent pas ce chiffre"):
+            for c in answer.suggestions:
+                _source_block(turn, c, [])
 
 
 def _on_feedback(turn_id: str, path: str) -> None:
@@ -750,6 +776,28 @@ def start_page(assistant: Assistant) -> None:
 # Page
 # --------------------------------------------------------------------------
 
+NEW_TURN_KEY = "new_turn"
+# Streamlit keeps a chat scrolled to its bottom; a long reply would then show its sources and hide its figure
+# card. Our own script (no corpus text in it) brings the new question and the top of its reply into view,
+# again while the page settles, and stops as soon as the reader scrolls.
+_SCROLL_SCRIPT = """<script>
+(() => {
+  const target = () => document.querySelector(".st-key-NEW_TURN_KEY");
+  let stopped = false;
+  const stop = () => { stopped = true; };
+  window.addEventListener("wheel", stop, { once: true, passive: true });
+  window.addEventListener("touchmove", stop, { once: true, passive: true });
+  window.addEventListener("keydown", stop, { once: true });
+  for (const delay of [0, 150, 400, 800, 1500]) {
+    setTimeout(() => { const el = target(); if (el && !stopped) el.scrollIntoView({ block: "start" }); }, delay);
+  }
+})();
+</script>""".replace("NEW_TURN_KEY", NEW_TURN_KEY)
+
+
+def show_top_of_new_reply() -> None:
+    st.html(_SCROLL_SCRIPT, unsafe_allow_javascript=True, width="content")
+
 
 def main() -> None:
     st.set_page_config(page_title="Chiffres des bulletins", page_icon="📊")
@@ -779,14 +827,16 @@ def main() -> None:
         if not _turns():
             start_page(assistant)
         return
-    with st.chat_message("user"):
-        st.markdown(p.plain_markdown(p.shorten(question)))
-    with st.chat_message("assistant"):
-        with st.spinner("Recherche dans les bulletins…"):
-            turn = answer_turn(assistant, question, filters)
-        _turns().append(turn)
-        keep_turn(history, turn)
-        render_reply(turn, settings.feedback_path)
+    with st.container(key=NEW_TURN_KEY):
+        with st.chat_message("user"):
+            st.markdown(p.plain_markdown(p.shorten(question)))
+        with st.chat_message("assistant"):
+            with st.spinner("Recherche dans les bulletins…"):
+                turn = answer_turn(assistant, question, filters)
+            _turns().append(turn)
+            keep_turn(history, turn)
+            render_reply(turn, settings.feedback_path)
+    show_top_of_new_reply()
     conversations_sidebar(history, history_slot)
 
 

@@ -272,7 +272,7 @@ _DEPENDENT = re.compile(
 _INCISE = re.compile(r"[,;]\s+dont\b")
 
 
-def _clean_clause(text: str) -> str:
+def clean_clause(text: str) -> str:
     """Markup, a leading link word (« Surtout, », « tandis que ») and end punctuation off."""
     clause = text.replace("**", "").replace("__", "")
     for _ in range(3):
@@ -296,7 +296,7 @@ def figure_clause(c: Candidate) -> str | None:
     lo, hi = _clause_bounds(sent, start, end)
     incise = False  # an incise « , dont … , » was just taken: its verb comes after it
     for _ in range(3):  # a dependent or verbless piece (« contre 11 jours », « dont 38 000 ») takes its neighbours
-        clause = _clean_clause(sent[lo:hi])
+        clause = clean_clause(sent[lo:hi])
         head = fold(sent[lo:hi].lstrip(" (—–")).replace("’", "'")
         rest = clause.replace(c.figure.text, " ", 1)
         back = bool(_DEPENDENT.match(head)) or len(re.findall(r"[^\W\d_]{2,}", rest)) < 3
@@ -313,7 +313,7 @@ def figure_clause(c: Candidate) -> str | None:
             e0 = hi + 1
         lo2, hi2 = _clause_bounds(sent, s0, e0)
         lo, hi = min(lo, lo2), max(hi, hi2) if fwd else hi
-    clause = _clean_clause(sent[lo:hi])
+    clause = clean_clause(sent[lo:hi])
     if c.figure.text not in clause or len(clause) > MAX_CLAUSE_CHARS:
         return None
     if _DEPENDENT.match(fold(clause).replace("’", "'")):
