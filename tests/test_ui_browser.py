@@ -364,3 +364,35 @@ def test_bulletins_page_search(page: Any, server: Server) -> None:
     sync_api.expect(expanders).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     assert "Ségur du numérique" in page.inner_text("body")
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_the_top_of_a_new_reply_is_in_view(browser: Any, server: Server) -> None:
+    """At 1366×900, after a second long reply, its figure card is on screen (not scrolled away by the sources)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+    try:
+        pg = context.new_page()
+        ask(pg, server, "Combien d'assurés ont activé Mon Espace Santé ?", "24 millions")
+        box = pg.get_by_test_id("stChatInputTextArea")
+        box.fill(
+            "De combien le nombre d'assurés ayant activé Mon Espace Santé a-t-il augmenté "
+            "entre janvier 2025 et janvier 2026 ?"
+        )
+        box.press("Enter")
+        reply = pg.get_by_test_id("stChatMessage").nth(3)
+        reply.get_by_text("Copier la réponse et ses sources").wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+        card = reply.get_by_test_id("stMetricValue").first
+        sync_api.expect(card).to_be_in_viewport(ratio=1.0, timeout=10_000)
+        pg.wait_for_timeout(2000)  # still there once the page has settled
+        sync_api.expect(card).to_be_in_viewport(ratio=1.0)
+        assert pg.get_by_test_id("stException").count() == 0
+    finally:
+        context.close()
+
+
+def test_without_the_admin_key_there_is_no_reindex_button(page: Any, server: Server) -> None:
+    page.goto(server.url, wait_until="domcontentloaded")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("Clé d'administration").wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    assert sidebar.get_by_role("button", name="Ré-indexer le dossier").count() == 0
+    assert sidebar.get_by_role("button", name="Ajouter au corpus").count() == 0
+    assert "Saisissez la clé d'administration" in sidebar.inner_text()
