@@ -305,7 +305,8 @@ def test_reload_keeps_the_conversation_and_exports_it(page: Any, server: Server)
     assert question in messages.nth(0).inner_text()
     sidebar = page.get_by_test_id("stSidebar")
     listed = sidebar.locator(f'[class*="st-key-open_conversation_{cid}"]')  # the button keyed by its id
-    assert listed.count() == 1 and question in listed.inner_text()  # listed, titled by the first question
+    sync_api.expect(listed).to_contain_text(question, timeout=ANSWER_TIMEOUT_MS)  # listed, titled by its question
+    assert listed.count() == 1
     assert page.get_by_test_id("stException").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-conversation-after-reload.png"))
@@ -328,6 +329,8 @@ def test_start_page_example_question_is_answered(page: Any, server: Server) -> N
     start = page.locator(".st-key-start_page")
     examples = start.get_by_test_id("stButton")
     examples.first.wait_for(state="visible", timeout=FIRST_ANSWER_TIMEOUT_MS)
+    # drawn after the last example: every example is on the page
+    start.get_by_text("Voir tous les bulletins").wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
     body = start.inner_text()
     assert "Bulletins couverts" in body and "Thèmes" in body
     # distinct questions: while Streamlit reruns, the old elements can still be on the page

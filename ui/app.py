@@ -800,7 +800,7 @@ def show_top_of_new_reply() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Chiffres des bulletins", page_icon="📊")
+    """The chat page."""
     _init_state()
     st.title("Chiffres des bulletins santé")
     st.caption("Posez une question en français : chaque chiffre est donné avec le passage du bulletin qui le contient.")
@@ -840,4 +840,14 @@ def main() -> None:
     conversations_sidebar(history, history_slot)
 
 
-main()
+def run() -> None:
+    """Page list with French names (a ``pages/`` folder alone would list this page as « app »)."""
+    st.set_page_config(page_title="Chiffres des bulletins", page_icon="📊")
+    pages = [
+        st.Page(main, title="Questions", icon="💬", default=True),
+        st.Page("pages/1_Bulletins.py", title="Bulletins", icon="📚", url_path="Bulletins"),
+    ]
+    st.navigation(pages).run()
+
+
+run()

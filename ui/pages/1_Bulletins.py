@@ -55,7 +55,6 @@ def render_bulletin(s: ov.BulletinSummary) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Bulletins", page_icon="📚")
     st.title("Bulletins")
     st.caption("Les bulletins indexés, leurs chiffres clés et leur texte intégral.")
     try:
