@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import AssistantError
 from .models import Answer, BulletinFailure, BulletinInfo, Citation, Filters, IngestReport, StoreStats
+from .reading.answer import bulletin_heading
 from .reading.signals import MONTHS_FR, table_start
 
 # --------------------------------------------------------------------------
@@ -436,7 +437,8 @@ def _source_suffix(citation: Citation | None) -> str:
     """' — « Titre » (31 janvier 2025, p. 3)' as escaped Markdown, or '' when the citation is missing."""
     if citation is None:
         return ""
-    return f" — « {plain_markdown(citation.title)} » ({plain_markdown(citation_where(citation))})"
+    heading = plain_markdown(source_heading(citation.title, citation.source))
+    return f" — « {heading} » ({plain_markdown(citation_where(citation))})"
 
 
 def conflicts_markdown(answer: Answer) -> str | None:
@@ -523,7 +525,7 @@ def citation_markdown(citation: Citation) -> str:
     """The source line as safe Markdown, compact: « [1] Titre · 29 janvier 2026 · p. 3 » (no server path)."""
     page = f" · {plain_markdown(f'p. {citation.page}')}" if citation.page else ""
     when = plain_markdown(format_date_fr(citation.date))
-    return f"**\\[{citation.id}\\] {plain_markdown(citation.title)}** · {when}{page}"
+    return f"**\\[{citation.id}\\] {plain_markdown(source_heading(citation.title, citation.source))}** · {when}{page}"
 
 
 def quote_markdown(citation: Citation, figures: Iterable[str] = (), header: Sequence[str] = ()) -> str:
@@ -675,9 +677,20 @@ def stats_rows(stats: StoreStats, zone: str | tzinfo | None = None) -> list[tupl
     ]
 
 
-def bulletin_option_label(title: str, when: date | None, limit: int = 70) -> str:
+def source_heading(title: str, bulletin_id: str, limit: int = 120) -> str:
+    """A bulletin's title as a heading. A title that is a whole sentence (the bulletin has no title line and
+    its first sentence stood in) becomes a short heading from the file name: « Bulletin mon espace santé 2026-01 »."""
+    title = " ".join(title.split())
+    if title and len(title) <= limit and not title.endswith((".", "!", "?")):
+        return title
+    heading = bulletin_heading(None, bulletin_id)
+    return heading[:1].upper() + heading[1:]
+
+
+def bulletin_option_label(title: str, bulletin_id: str, when: date | None, limit: int = 70) -> str:
     """A bulletin as the source filter lists it: « Télésanté : 13,1 millions de téléconsultations… · février 2026 »."""
     month = f"{MONTHS_FR[when.month - 1]} {when.year}" if when else "date inconnue"
+    title = source_heading(title, bulletin_id)
     short = title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
     return f"{short} · {month}"
 

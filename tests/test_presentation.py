@@ -563,3 +563,20 @@ def test_confidence_in_words_never_a_percentage(confidence: float, words: str) -
         p.confidence_words(make_answer(abstained=True, answer="Je ne trouve pas ce chiffre dans les bulletins."))
         is None
     )
+
+
+def test_source_heading_never_shows_a_whole_sentence_or_a_path() -> None:
+    title = "Mon Espace Santé : 17 millions d’assurés ont activé leur carnet de santé numérique"
+    assert p.source_heading(title, "corpus/a.txt") == title
+    sentence = "Quatre ans après son lancement, 24 millions d’assurés ont activé leur profil, selon le communiqué."
+    heading = p.source_heading(sentence, "corpus/bulletin-mon-espace-sante-2026-01.txt")
+    assert heading == "Bulletin mon espace santé 2026-01"
+    assert p.bulletin_option_label(sentence, "corpus/bulletin-mon-espace-sante-2026-01.txt", date(2026, 1, 29)) == (
+        "Bulletin mon espace santé 2026-01 · janvier 2026"
+    )
+    citation = Citation(
+        id=1, source="corpus/bulletin-mon-espace-sante-2026-01.txt", title=sentence, date="2026-01-29",
+        chunk_id="c", quote="24 millions", start=0, end=11,
+    )  # fmt: skip
+    expected = "**[1] Bulletin mon espace santé 2026-01** · 29 janvier 2026"
+    assert p.unescape_markdown(p.citation_markdown(citation)) == expected

@@ -220,7 +220,7 @@ def bulletin_labels(assistant: Assistant) -> dict[str, str]:
         records = assistant.store.records()
     except AssistantError:
         return {}
-    return {r.id: p.bulletin_option_label(r.title, r.date) for r in records.values()}
+    return {r.id: p.bulletin_option_label(r.title, r.id, r.date) for r in records.values()}
 
 
 def feedback_review(path: Path) -> None:
@@ -788,8 +788,14 @@ _SCROLL_SCRIPT = """<script>
   window.addEventListener("wheel", stop, { once: true, passive: true });
   window.addEventListener("touchmove", stop, { once: true, passive: true });
   window.addEventListener("keydown", stop, { once: true });
+  const show = () => {
+    const el = target();
+    if (!el || stopped) return;
+    el.style.scrollMarginTop = "4.5rem";  // below Streamlit's header bar
+    el.scrollIntoView({ block: "start" });
+  };
   for (const delay of [0, 150, 400, 800, 1500]) {
-    setTimeout(() => { const el = target(); if (el && !stopped) el.scrollIntoView({ block: "start" }); }, delay);
+    setTimeout(show, delay);
   }
 })();
 </script>""".replace("NEW_TURN_KEY", NEW_TURN_KEY)
