@@ -13,7 +13,8 @@ Rules, checked in this order (the first broken one is the reason given, ``"<rule
     A number not found, with the same value, kind, counted noun and spelling (spaces aside), in the
     quote of the marker it is attached to: the first marker after it in its sentence, else the last
     one before it. A date must be in the quote of one of its sentence's markers, or be (part of) that
-    bulletin's date — the reader's own answers say « au 29 janvier 2026 » from the bulletin's date.
+    bulletin's date, or be a date the reader's answer states — the reader says « au 29 janvier 2026 »
+    from the bulletin's date and « fin 2024 » from a table's column header.
     The result of the reader's computation (« +7 millions ») is the one figure allowed without a quote.
 ``main_figure_missing``
     The reader's figure (or computed result) is not stated with its value.
@@ -59,9 +60,9 @@ _ENGLISH = _words(
     """the of and to is are was were be been has have had with from that this these those it its for by
     which who people million millions about there their they than into between according per"""
 )
-#: A text of at least this many words is judged; shorter ones (« 24 millions [1]. ») pass.
-MIN_WORDS = 4
-#: Least share of French function words in a text long enough to judge (French prose: 30-50 %).
+#: Below this many words (« Logiciels référencés Ségur : 1 420 (fin 2025) [1]. ») only English words count.
+MIN_WORDS = 8
+#: Least share of French function words in a longer text (the reader's answers: 20-50 %).
 MIN_FRENCH_SHARE = 0.15
 
 
@@ -82,16 +83,22 @@ def french_score(text: str) -> tuple[int, int, int]:
 
 
 def is_french(text: str) -> bool:
-    """French unless the text has more English than French function words, or too few French ones."""
+    """French unless the text has more English than French function words, or (long enough) too few French ones."""
     words, fr, en = french_score(text)
-    if words < MIN_WORDS:
-        return en == 0
-    return fr > en and fr / words >= MIN_FRENCH_SHARE
+    if en > fr:
+        return False
+    return words < MIN_WORDS or fr / words >= MIN_FRENCH_SHARE
 
 
 def compact(text: str) -> str:
-    """Spelling without spaces of any kind: « 58 % » and « 58 % » (narrow space) compare equal."""
-    return _SPACES.sub("", text).replace("’", "'")
+    """Spelling without spaces of any kind nor case: « 58 % » and « 58 % » (narrow space) compare equal."""
+    return _SPACES.sub("", text).replace("’", "'").casefold()
+
+
+def _masked(text: str) -> str:
+    """``text`` with each [n] marker blanked (« [1] » is no figure), keeping offsets; the « ; » stops the
+    parser from joining « de 17 millions [1] à 24 millions » into one range."""
+    return MARKER.sub(lambda m: ";" + " " * (len(m.group()) - 1), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +166,27 @@ def _number_in(fig: Figure, quote_figures: Sequence[Figure]) -> bool:
     )
 
 
-def _date_in(fig: Figure, citation: Citation, quote_figures: Sequence[Figure]) -> bool:
+def _reader_dates(answer: Answer) -> set[str]:
+    """ISO dates the reader's own answer states (its « as of » date, a computation's periods: read from a
+    table's column header or the bulletin's date, so not always in the quote)."""
+    return {f.date_iso for f in extract_figures(_masked(answer.answer)) if f.kind == FigureKind.DATE and f.date_iso}
+
+
+def _as_of(answer: Answer) -> tuple[int, str] | None:
+    """(citation, ISO date) of the reader's « as of » date: it may be read from a table's column header,
+    outside the quote, and the reader's own answer states it."""
+    if answer.as_of is None or not answer.as_of.date or not answer.figures:
+        return None
+    return answer.figures[0].citation, answer.as_of.date
+
+
+def _date_in(fig: Figure, citation: Citation, quote_figures: Sequence[Figure], as_of: tuple[int, str] | None) -> bool:
     iso = fig.date_iso
     if iso is None:
         return compact(fig.text) in compact(citation.quote)
     if citation.date and citation.date.startswith(iso):
+        return True
+    if as_of is not None and as_of[0] == citation.id and as_of[1].startswith(iso):
         return True
     return compact(fig.text) in compact(citation.quote) and any(
         q.kind == FigureKind.DATE and q.date_iso and q.date_iso.startswith(iso) for q in quote_figures
@@ -202,9 +225,11 @@ def check(text: str, answer: Answer, extracts: Sequence[Citation], *, max_chars:
     unknown = sorted({n for n in ids if n not in by_id})
     if unknown:
         return Verdict(False, f"unknown_citation: [{unknown[0]}] ne désigne aucun extrait")
-    masked = MARKER.sub(lambda m: " " * len(m.group()), stripped)  # « [1] » is no figure
+    masked = _masked(stripped)
     quote_figures = {c.id: extract_figures(c.quote) for c in extracts}
     computed = _computed(answer)
+    as_of = _as_of(answer)
+    reader_dates = _reader_dates(answer)
     stated: list[Figure] = []
     for sentence in _sentences(stripped):
         for fig in extract_figures(masked[sentence.start : sentence.end]):
@@ -216,7 +241,8 @@ def check(text: str, answer: Answer, extracts: Sequence[Citation], *, max_chars:
                 return Verdict(False, f"figure_without_citation: « {fig.text} » sans marqueur [n] dans sa phrase")
             if fig.kind == FigureKind.DATE:
                 marks = [n for _, n in sentence.markers]
-                if not any(_date_in(fig, by_id[n], quote_figures[n]) for n in marks):
+                said = fig.date_iso is not None and any(d.startswith(fig.date_iso) for d in reader_dates)
+                if not said and not any(_date_in(fig, by_id[n], quote_figures[n], as_of) for n in marks):
                     where = ", ".join(f"[{n}]" for n in dict.fromkeys(marks))
                     return Verdict(False, f"figure_not_in_citation: date « {fig.text} » absente de {where}")
                 continue
@@ -232,3 +258,41 @@ def check(text: str, answer: Answer, extracts: Sequence[Citation], *, max_chars:
 
 def _shift(fig: Figure, offset: int) -> Figure:
     return replace(fig, start=fig.start + offset, end=fig.end + offset)
+
+
+def unverified_figures(answer: Answer) -> list[str]:
+    """Figures of ``answer.answer`` that a reader could not find where the text points (an audit, not the guard).
+
+    Deliberately simpler than :func:`check`: each figure's spelling (spaces and case aside) must be in
+    the quote (or the title or file name) of a citation marked in its sentence, or be a date of that
+    bulletin, the reader's « as of » date or a date of the question, or be the reader's computed result.
+    Used by the tests and ``scripts/generation_eval.py`` on every returned answer.
+    """
+    quotes = {c.id: c for c in answer.citations}
+    masked = _masked(answer.answer)
+    computed = {compact(f.text).lstrip("+") for f in _computed(answer)}
+    as_of = _as_of(answer)
+    asked = {
+        f.date_iso
+        for f in extract_figures(answer.standalone_question or answer.question)
+        if f.kind == FigureKind.DATE and f.date_iso
+    }
+    out = []
+    for sentence in _sentences(answer.answer):
+        cited = [quotes[n] for _, n in sentence.markers if n in quotes]
+        for fig in extract_figures(masked[sentence.start : sentence.end]):
+            spelling = compact(fig.text)
+            if spelling.lstrip("+") in computed:
+                continue
+            if any(spelling in compact(f"{c.quote} {c.title} {c.source}") for c in cited):
+                continue  # the reader names a bulletin by its title or file: « selon « bulletin … 2026-01 » »
+            iso = fig.date_iso
+            if iso and iso in asked:
+                continue
+            if iso and any(
+                (c.date and c.date.startswith(iso)) or (as_of and as_of[0] == c.id and as_of[1].startswith(iso))
+                for c in cited
+            ):
+                continue
+            out.append(fig.text)
+    return out
