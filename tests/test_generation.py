@@ -191,6 +191,20 @@ def test_a_computed_result_and_its_operands_pass(
     assert_extractive(answer, extractive[Q_GROWTH], "figure_not_in_citation: « 17 millions »")
 
 
+def test_a_divergence_between_bulletins_must_be_kept(
+    scripted_llm: ScriptedLLM, llm_assistant: LlmAssistantFactory, corpus_assistant: Assistant
+) -> None:
+    q = "Combien d'établissements alimentaient le DMP au 31 décembre 2024 ?"
+    reference = corpus_assistant.ask(q)
+    assert [(c.figure.value, c.citation) for c in reference.conflicts] == [(2900, 2)]
+    silent = "3 050 établissements alimentaient le DMP au 31 décembre 2024 [1]."
+    answer = scripted(scripted_llm, llm_assistant, Script(silent)).ask(q)
+    assert_extractive(answer, reference, "conflict_missing: « 2\u202f900 » [2]")
+    both = silent[:-1] + ", mais un autre bulletin en compte 2 900 [2]."
+    answer = scripted(scripted_llm, llm_assistant, Script(both)).ask(q)
+    assert answer.generation is not None and answer.generation.used, answer.generation
+
+
 def test_an_extra_passage_cited_becomes_a_citation(
     scripted_llm: ScriptedLLM, llm_assistant: LlmAssistantFactory, corpus_assistant: Assistant, extractive
 ) -> None:

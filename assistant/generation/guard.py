@@ -16,8 +16,9 @@ Rules, checked in this order (the first broken one is the reason given, ``"<rule
     bulletin's date, or be a date the reader's answer states — the reader says « au 29 janvier 2026 »
     from the bulletin's date and « fin 2024 » from a table's column header.
     The result of the reader's computation (« +7 millions ») is the one figure allowed without a quote.
-``main_figure_missing``
-    The reader's figure (or computed result) is not stated with its value.
+``main_figure_missing``, ``conflict_missing``
+    The reader's figure (or computed result) is not stated with its value; or the reader found another
+    bulletin giving a different value for the same period, and the text leaves that value out.
 
 The figure parser is the one the reader uses (:mod:`assistant.figures`), so « 24 millions » and
 « 24 000 000 » have the same value but not the same spelling: the second is refused, since the user
@@ -253,6 +254,10 @@ def check(text: str, answer: Answer, extracts: Sequence[Citation], *, max_chars:
     main = _main_figure(answer)
     if main is not None and not any(f.kind == main[1] and _same_value(f.value, main[0]) for f in stated):
         return Verdict(False, f"main_figure_missing: « {main[2]} » n'est pas repris")
+    for conflict in answer.conflicts:
+        other = conflict.figure
+        if not any(f.kind == other.kind and _same_value(f.value, other.value) for f in stated):
+            return Verdict(False, f"conflict_missing: « {other.text} » [{conflict.citation}] n'est pas signalé")
     return Verdict(True, None, tuple(dict.fromkeys(ids)))
 
 
