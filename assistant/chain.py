@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
@@ -17,6 +17,9 @@ from .reading import Reader
 from .reading.listing import combine, key_figures_answer, not_a_figure_answer, not_french_answer
 from .retrieval import HybridRetriever, passage_from_document
 
+if TYPE_CHECKING:
+    from .generation import Generator
+
 PageOf = Callable[[str, int], int | None]
 Newest = Callable[[Filters | None], str | None]
 
@@ -25,13 +28,51 @@ KEY_FIGURE_PASSAGES = 40
 
 
 def build_chain(
-    retriever: HybridRetriever, reader: Reader, page_of: PageOf | None = None, newest: Newest | None = None
+    retriever: HybridRetriever,
+    reader: Reader,
+    page_of: PageOf | None = None,
+    newest: Newest | None = None,
+    generator: Generator | None = None,
 ) -> Runnable[dict[str, Any], Answer]:
     """A runnable taking ``{"question", "history", "filters", "k"}`` and returning an :class:`Answer`.
 
     ``page_of(bulletin_id, offset)`` gives the page of a quote in a paged bulletin (PDF); ``newest(filters)``
-    the id of the most recent bulletin the filters allow (« chiffres clés du dernier bulletin »).
+    the id of the most recent bulletin the filters allow (« chiffres clés du dernier bulletin »). With a
+    ``generator`` (an LLM is configured), a last ``generate`` step rewrites the answer under the figure guard.
     """
+    if generator is None:
+        prepare, retrieve, read, cite_pages = _steps(retriever, reader, page_of, newest)
+        return (
+            RunnableLambda(prepare, name="standalone_question")
+            | RunnableLambda(retrieve, name="hybrid_retriever")
+            | RunnableLambda(read, name="figure_reader")
+            | RunnableLambda(cite_pages, name="cite_pages")
+        )
+
+    def generate(state: dict[str, Any]) -> Answer:
+        return generator.generate(state["answer"], state["passages"])
+
+    return build_context_chain(retriever, reader, page_of, newest) | RunnableLambda(generate, name="generate")
+
+
+def build_context_chain(
+    retriever: HybridRetriever, reader: Reader, page_of: PageOf | None = None, newest: Newest | None = None
+) -> Runnable[dict[str, Any], dict[str, Any]]:
+    """The extractive steps keeping their state: ``answer`` (the reader's, with pages) beside the retrieved
+    ``passages``, which the generation step hands to the LLM as extra context."""
+    prepare, retrieve, read, cite_pages = _steps(retriever, reader, page_of, newest)
+    return (
+        RunnableLambda(prepare, name="standalone_question")
+        | RunnableLambda(retrieve, name="hybrid_retriever")
+        | RunnableLambda(lambda state: {**state, "answer": read(state)}, name="figure_reader")
+        | RunnableLambda(lambda state: {**state, "answer": cite_pages(state["answer"])}, name="cite_pages")
+    )
+
+
+def _steps(
+    retriever: HybridRetriever, reader: Reader, page_of: PageOf | None, newest: Newest | None
+) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The extractive steps as plain functions: prepare, retrieve, read, cite_pages."""
 
     def prepare(inp: dict[str, Any]) -> dict[str, Any]:
         standalone = standalone_question(inp["question"], inp.get("history") or [])
@@ -94,9 +135,4 @@ def build_chain(
             update={"citations": paged(answer.citations), "suggestions": paged(answer.suggestions)}
         )
 
-    return (
-        RunnableLambda(prepare, name="standalone_question")
-        | RunnableLambda(retrieve, name="hybrid_retriever")
-        | RunnableLambda(read, name="figure_reader")
-        | RunnableLambda(cite_pages, name="cite_pages")
-    )
+    return prepare, retrieve, read, cite_pages

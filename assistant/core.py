@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .chain import build_chain
+from .chain import build_chain, build_context_chain
 from .embeddings import Embedder
 from .errors import AssistantError, InvalidQuestionError, ModelMismatchError, SchemaVersionError
+from .generation.generator import Generator, StreamEvent
 from .ingest import ProgressFn, ingest_paths
 from .models import Answer, Bulletin, Filters, IngestReport, Message, StoreStats
 from .reading import Reader
@@ -57,6 +58,8 @@ class Assistant:
         self._lexical: LexicalCache | None = None
         self._retriever: HybridRetriever | None = None
         self._chain: Any = None
+        self._context_chain: Any = None
+        self._generator: Generator | None = None
         self._init_lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._ensured = False
@@ -111,11 +114,35 @@ class Assistant:
                 if self._chain is None:
                     self._chain = build_chain(
                         self.retriever,
-                        Reader(self._idf, known=self._known, text_of=self._bulletin_text),
+                        self._reader(),
                         page_of=self._page_of,
                         newest=self.newest_bulletin,
+                        generator=self.generator,
                     )
         return self._chain
+
+    @property
+    def context_chain(self) -> Any:
+        """The extractive chain returning its state (answer and passages): what :meth:`ask_stream` starts from."""
+        if self._context_chain is None:
+            with self._init_lock:
+                if self._context_chain is None:
+                    self._context_chain = build_context_chain(
+                        self.retriever, self._reader(), page_of=self._page_of, newest=self.newest_bulletin
+                    )
+        return self._context_chain
+
+    @property
+    def generator(self) -> Generator | None:
+        """The LLM step when one is configured (``ASSISTANT_LLM_*``), else None: answers stay extractive."""
+        if self._generator is None and self.settings.llm_enabled:
+            with self._init_lock:
+                if self._generator is None:
+                    self._generator = Generator(self.settings, page_of=self._page_of)
+        return self._generator
+
+    def _reader(self) -> Reader:
+        return Reader(self._idf, known=self._known, text_of=self._bulletin_text)
 
     def newest_bulletin(self, filters: Filters | None = None) -> str | None:
         """The id of the most recent dated bulletin that ``filters`` allow (None if none is dated)."""
@@ -225,6 +252,7 @@ class Assistant:
         self._lexical = None
         self._retriever = None
         self._chain = None
+        self._context_chain = None
 
     def ensure_corpus(
         self, on_progress: ProgressFn | None = None, *, show_progress: bool = False
@@ -256,8 +284,43 @@ class Assistant:
         if self.auto_ingest:
             self.ensure_corpus()
         answer: Answer = self.chain.invoke({"question": clean, "history": turns, "filters": filters, "k": k})
-        timings = {**self.retriever.last_timings, "total_ms": (time.perf_counter() - t0) * 1000}
-        return answer.model_copy(update={"timings_ms": {k_: round(v, 2) for k_, v in timings.items()}})
+        return _timed(answer, self.retriever.last_timings, t0)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: HistoryLike = None,
+        *,
+        filters: Filters | None = None,
+        k: int | None = None,
+    ) -> Iterator[StreamEvent]:
+        """:meth:`ask` for a chat that shows the LLM's text as it is written.
+
+        Yields ``StreamEvent("delta", text=...)`` while the LLM writes, then exactly one
+        ``StreamEvent("final", answer=...)``: the guarded answer, to render in place of the deltas (it is
+        the reader's answer whenever the text failed the guard). Without an LLM, only the final event.
+        The question is checked here, before the first event (bad input raises at call time).
+        """
+        t0 = time.perf_counter()
+        clean = self.validate_question(question)
+        turns = _history(history, self.settings.max_question_chars)
+
+        def events() -> Iterator[StreamEvent]:
+            if self.auto_ingest:
+                self.ensure_corpus()
+            state = self.context_chain.invoke({"question": clean, "history": turns, "filters": filters, "k": k})
+            timings = dict(self.retriever.last_timings)
+            generator = self.generator
+            if generator is None:
+                yield StreamEvent("final", answer=_timed(state["answer"], timings, t0))
+                return
+            for event in generator.run(state["answer"], state["passages"], stream=True):
+                if event.kind == "final" and event.answer is not None:
+                    yield StreamEvent("final", answer=_timed(event.answer, timings, t0))
+                else:
+                    yield event
+
+        return events()
 
     def ask_many(
         self, questions: Sequence[str], *, filters: Filters | None = None, k: int | None = None
@@ -310,6 +373,11 @@ class Assistant:
         self.close()
 
 
+def _timed(answer: Answer, timings: Mapping[str, float], t0: float) -> Answer:
+    total = {**timings, "total_ms": (time.perf_counter() - t0) * 1000}
+    return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in total.items()}})
+
+
 def _history(history: HistoryLike, limit: int) -> list[Message]:
     if not history:
         return []
@@ -323,4 +391,4 @@ def _history(history: HistoryLike, limit: int) -> list[Message]:
     return [Message(role=t.role, content=t.content[: limit * 4]) for t in turns[-20:]]
 
 
-__all__ = ["Assistant", "AssistantError"]
+__all__ = ["Assistant", "AssistantError", "StreamEvent"]

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .language import looks_english
 from .lexical import fold
 from .questions import analyse
 
@@ -35,24 +36,6 @@ class Route:
     latest: bool = False  # KEY_FIGURES: « du dernier bulletin »
     topic: bool = False  # KEY_FIGURES: « que dit le bulletin sur … »: rank by the question's words
 
-
-# Function words that tell English from French in a short question; words both languages share
-# (« a », « on », « est » as in « Grand Est ») are left out.
-_ENGLISH = frozenset(
-    re.findall(
-        r"\S+",
-        "the is are was were how many much what which who whom why when where does did do have has had of in to"
-        " for with and from by this that these those there their people number percent rate since until did"
-        " patients were been will would could should",
-    )
-)
-_FRENCH = frozenset(
-    re.findall(
-        r"\S+",
-        "le la les de des du un une et est sont en combien quel quelle quels quelles pour dans au aux ont que qui"
-        " quand depuis part taux nombre ce cette ces il elle ils elles sur par avec a-t-il a-t-elle selon",
-    )
-)
 
 _KEY_FIGURES_RE = re.compile(
     r"\bchiffres?[ -]cles?\b|\bprincipaux chiffres\b|\bgrands chiffres\b"
@@ -76,14 +59,6 @@ _TWO_COUNTS_RE = re.compile(
     re.IGNORECASE,
 )
 _NOT_NOUNS = frozenset(["temps", "fois", "euros", "jours", "mois", "ans", "annees", "heures", "minutes"])
-
-
-def looks_english(text: str) -> bool:
-    """More English than French function words, at least two of them (« How many patients … »)."""
-    tokens = re.findall(r"[a-z][a-z'-]*", fold(text).replace("’", "'"))
-    english = sum(t in _ENGLISH for t in tokens)
-    french = sum(t in _FRENCH or t.startswith(("d'", "l'", "qu'")) for t in tokens)
-    return english >= 2 and english > french
 
 
 def split_counts(question: str) -> tuple[str, ...]:

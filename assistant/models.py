@@ -184,6 +184,18 @@ class Computation(_Model):
     unit: str | None = None
 
 
+class Generation(_Model):
+    """What the optional LLM did with this answer (docs/generation.md)."""
+
+    used: bool = Field(description="True: ``answer`` is the LLM's text, every figure checked against its citation.")
+    model: str | None = Field(default=None, description="The LLM's model name, when one was called.")
+    reason: str | None = Field(
+        default=None,
+        description="Why the extractive answer was kept: '<rule>: <detail>', e.g. 'figure_not_in_citation: …'.",
+    )
+    latency_ms: float | None = Field(default=None, description="Time spent on the LLM call and the guard.")
+
+
 class Answer(_Model):
     """The one answer contract used by Python, CLI, HTTP API and UI."""
 
@@ -209,6 +221,9 @@ class Answer(_Model):
         description="What the reply is: one figure (or a computation); several figures asked together; a "
         "bulletin's key figures as a cited list; a question that asks for no figure (the closest passage is in "
         "'suggestions'); a question not in French.",
+    )
+    generation: Generation | None = Field(
+        default=None, description="Null when no LLM is configured; else whether its text was kept, and why not."
     )
 
     def to_dict(self) -> dict[str, Any]:

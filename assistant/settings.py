@@ -53,6 +53,16 @@ class Settings:
     api_keys: tuple[str, ...] = field(default_factory=tuple, repr=False)  # secrets: never in a log line
     #: Key that unlocks uploading and re-indexing in the chat; without it that part is read-only.
     admin_key: str | None = field(default=None, repr=False)
+    #: Optional LLM that rewrites the reader's answer (docs/generation.md); off while unset.
+    #: OpenAI-compatible base URL (``http://127.0.0.1:8080/v1``) or, for Ollama, its server URL.
+    llm_url: str | None = None
+    #: "openai" (any OpenAI-compatible server; the default when a URL is set) or "ollama".
+    llm_provider: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)  # secret: never in a log line
+    #: Seconds for the whole LLM call (connection, first token, full text); past it: extractive answer.
+    llm_timeout_s: float = 20.0
+    llm_max_tokens: int = 300
 
     _ENV: ClassVar[dict[str, str]] = {
         "data_dir": "ASSISTANT_DATA_DIR",
@@ -72,6 +82,12 @@ class Settings:
         "lock_timeout_s": "ASSISTANT_LOCK_TIMEOUT",
         "api_keys": "ASSISTANT_API_KEYS",
         "admin_key": "ASSISTANT_ADMIN_KEY",
+        "llm_url": "ASSISTANT_LLM_URL",
+        "llm_provider": "ASSISTANT_LLM_PROVIDER",
+        "llm_model": "ASSISTANT_LLM_MODEL",
+        "llm_api_key": "ASSISTANT_LLM_API_KEY",
+        "llm_timeout_s": "ASSISTANT_LLM_TIMEOUT",
+        "llm_max_tokens": "ASSISTANT_LLM_MAX_TOKENS",
     }
 
     @classmethod
@@ -102,10 +118,14 @@ class Settings:
         "max_pages": 1,
         "lock_timeout_s": 0,
         "query_threads": 0,
+        "llm_timeout_s": 0.1,
+        "llm_max_tokens": 16,
     }
 
     #: Accepted values of ``embedding_backend`` (see assistant/embeddings.py).
     BACKENDS: ClassVar[tuple[str, ...]] = ("onnx-int8", "onnx", "torch")
+    #: Accepted values of ``llm_provider`` (see assistant/generation/llm.py).
+    LLM_PROVIDERS: ClassVar[tuple[str, ...]] = ("openai", "ollama")
 
     def __post_init__(self) -> None:
         if self.embedding_backend not in self.BACKENDS:
@@ -116,6 +136,25 @@ class Settings:
             if getattr(self, name) < minimum:
                 var = self._ENV[name]
                 raise ConfigError(f"{var} = {getattr(self, name)} : au moins {minimum:g} attendu.")
+        if self.llm_provider is not None and self.llm_provider not in self.LLM_PROVIDERS:
+            raise ConfigError(
+                f"ASSISTANT_LLM_PROVIDER = {self.llm_provider!r} : {', '.join(self.LLM_PROVIDERS)} attendu."
+            )
+        if self.llm_enabled and not self.llm_model:
+            raise ConfigError(
+                "ASSISTANT_LLM_MODEL manquant : le nom du modèle est requis quand un LLM est configuré.",
+                hint="Par exemple ASSISTANT_LLM_MODEL=qwen2.5:7b (Ollama) ou le nom servi par le serveur.",
+            )
+
+    @property
+    def llm_enabled(self) -> bool:
+        """An LLM is configured (a URL, or the Ollama provider on its default local URL)."""
+        return bool(self.llm_url) or self.llm_provider == "ollama"
+
+    @property
+    def llm_kind(self) -> str:
+        """The provider actually used: "openai" unless Ollama is asked for."""
+        return self.llm_provider or "openai"
 
     @property
     def chroma_dir(self) -> Path:

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from assistant import Assistant
-from assistant.intents import Intent, looks_english, route, split_counts
+from assistant.intents import Intent, route, split_counts
+from assistant.language import looks_english
 from assistant.models import Filters
 
 from .conftest import ROOT, load_gold
