@@ -567,6 +567,40 @@ def cited_context(text: str, citation: Citation) -> Excerpt:
     return replace(excerpt, header=table_header(text, citation.start))
 
 
+def generation_caption(answer: Answer) -> str | None:
+    """Who wrote the answer text when an LLM is configured: the model (every figure checked), or the bulletin
+    because the model's text was set aside (the guard's rule, in French)."""
+    gen = answer.generation
+    if gen is None or answer.abstained:
+        return None
+    if gen.used:
+        return plain_markdown(f"Rédigé par le modèle {gen.model} ; chaque chiffre vérifié dans sa source.")
+    if gen.model is None:  # not sent to the model (a list, several figures)
+        return None
+    rule = (gen.reason or "").split(":", 1)[0]
+    why = _GENERATION_RULES.get(rule, "texte non vérifiable")
+    return plain_markdown(f"Texte du modèle écarté ({why}) : réponse reprise du bulletin.")
+
+
+#: The guard's rules (``generation.reason`` is « rule: detail »), as staff read them.
+_GENERATION_RULES = {
+    "llm_unreachable": "modèle injoignable",
+    "llm_timeout": "modèle trop lent",
+    "llm_http_error": "erreur du modèle",
+    "llm_error": "erreur du modèle",
+    "empty": "texte vide",
+    "not_french": "texte pas en français",
+    "too_long": "texte trop long",
+    "truncated": "texte coupé",
+    "no_citation": "aucune source citée",
+    "unknown_citation": "source inexistante citée",
+    "figure_not_in_citation": "un chiffre absent de sa source",
+    "figure_without_citation": "un chiffre sans source",
+    "main_figure_missing": "le chiffre demandé manque",
+    "conflict_missing": "la divergence entre bulletins manque",
+}
+
+
 def confidence_caption(answer: Answer) -> str:
     """'Confiance : fiable · 0,47 s' — in words, never a percentage (timings come from the answer itself)."""
     words = confidence_words(answer)

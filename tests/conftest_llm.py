@@ -38,6 +38,7 @@ class Script:
     delay_s: float = 0.0
     raw: bytes | None = None  # a body sent as is (garbage)
     finish: str = "stop"
+    chunk_delay_s: float = 0.0  # streaming: pause before each piece (a slow model, for the browser to see)
 
 
 @dataclass
@@ -130,6 +131,7 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for line in lines:
+                time.sleep(script.chunk_delay_s)
                 self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")

@@ -363,16 +363,51 @@ def _contexts(assistant: Assistant, answer: Answer) -> dict[str, p.Excerpt]:
 
 
 def answer_turn(assistant: Assistant, question: str, filters: Filters | None) -> p.Turn:
-    """Ask with the previous turns as history; errors become part of the turn, not exceptions."""
+    """Ask with the previous turns as history; errors become part of the turn, not exceptions.
+
+    With an LLM configured, its text is shown as it is written, marked as not yet checked, then replaced
+    by the guarded answer: no unchecked figure stays on screen.
+    """
     turn = p.Turn(id=uuid.uuid4().hex, question=question)
+    history = p.history_from_turns(_turns())
     try:
-        turn.answer = assistant.ask(question, history=p.history_from_turns(_turns()), filters=filters)
+        if assistant.generator is None:
+            turn.answer = assistant.ask(question, history=history, filters=filters)
+        else:
+            turn.answer = streamed_answer(assistant, question, history, filters)
         turn.contexts = _contexts(assistant, turn.answer)
     except Exception as exc:
         if not isinstance(exc, AssistantError):
             log.exception("ask failed")
         turn.error, turn.hint = p.error_parts(exc)
     return turn
+
+
+LIVE_KEY = "llm_live"
+
+
+def streamed_answer(
+    assistant: Assistant, question: str, history: list[dict[str, str]], filters: Filters | None
+) -> Answer:
+    """The LLM's text drawn as it arrives in a box that says it is being checked; the final answer returned."""
+    live = st.empty()
+    text_slot: DeltaGenerator | None = None
+    text = ""
+    final: Answer | None = None
+    for event in assistant.ask_stream(question, history=history, filters=filters):
+        if event.kind == "delta":
+            if text_slot is None:
+                box = live.container(key=LIVE_KEY, border=True)
+                box.caption("Réponse en cours de rédaction — chiffres en cours de vérification…")
+                text_slot = box.empty()
+            text += event.text
+            text_slot.markdown(p.plain_markdown(text) + " ▌")
+        elif event.answer is not None:
+            final = event.answer
+    live.empty()  # the unchecked text goes; the guarded answer is drawn in its place
+    if final is None:
+        raise AssistantError("La réponse n'a pas pu être produite.", hint="Reposez la question.")
+    return final
 
 
 def _source_block(turn: p.Turn, c: Citation, figures: list[str]) -> None:
@@ -414,6 +449,9 @@ def render_answer(turn: p.Turn, answer: Answer) -> None:
             if card.caption:
                 col.caption(card.caption)
     st.markdown(p.answer_markdown(answer))
+    generation = p.generation_caption(answer)
+    if generation:
+        st.caption(generation)
     _understood_question(turn, answer)
     conflicts = p.conflicts_markdown(answer)
     if conflicts:
