@@ -9,6 +9,7 @@ Never downloads a browser: Playwright only drives the system Chromium.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -100,20 +101,20 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``streamlit run ui/app.py`` on a free loopback port, over temp data and corpus; always stopped."""
-    root = tmp_path_factory.mktemp("ui-browser")
+@contextlib.contextmanager
+def streamlit_chat(root: Path, **env_vars: str) -> Iterator[Server]:
+    """``streamlit run ui/app.py`` on a free loopback port over a temp copy of corpus/ (``root/src/corpus``) and
+    data dir, with ``env_vars`` added; always stopped."""
     corpus = root / "src" / "corpus"
-    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
-    (corpus / HOSTILE_NAME).write_text(HOSTILE_BULLETIN, encoding="utf-8")
+    if not corpus.exists():
+        shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
     port = _free_port()
     env = {
         **os.environ,
         "ASSISTANT_DATA_DIR": str(root / "data"),
         "ASSISTANT_CORPUS_DIR": str(corpus),
-        "ASSISTANT_ADMIN_KEY": ADMIN_KEY,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **env_vars,
     }
     cmd = [
         sys.executable, "-m", "streamlit", "run", "ui/app.py",
@@ -132,8 +133,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv = Server(url=url, port=port, started=started, log=log, timings={})
         srv.timings["launch_to_http_s"] = round(time.monotonic() - started, 2)
         yield srv
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "ui-timings.json").write_text(json.dumps(srv.timings, indent=2) + "\n", encoding="utf-8")
     finally:
         proc.terminate()
         try:
@@ -141,6 +140,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The chat over the corpus plus a hostile bulletin, an admin key set."""
+    root = tmp_path_factory.mktemp("ui-browser")
+    shutil.copytree(CORPUS, root / "src" / "corpus", ignore=shutil.ignore_patterns("*.jsonl"))
+    (root / "src" / "corpus" / HOSTILE_NAME).write_text(HOSTILE_BULLETIN, encoding="utf-8")
+    with streamlit_chat(root, ASSISTANT_ADMIN_KEY=ADMIN_KEY) as srv:
+        yield srv
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "ui-timings.json").write_text(json.dumps(srv.timings, indent=2) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

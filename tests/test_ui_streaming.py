@@ -7,11 +7,6 @@ sees is deterministic.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,13 +15,10 @@ import pytest
 from .conftest_llm import Script, ScriptedLLM
 from .test_ui_browser import (
     ANSWER_TIMEOUT_MS,
-    CORPUS,
     FIRST_ANSWER_TIMEOUT_MS,
-    ROOT,
     Server,
-    _free_port,
-    _wait_http,
     browser,  # noqa: F401 (the module-scoped Chromium fixture)
+    streamlit_chat,
     sync_api,
 )
 
@@ -40,36 +32,11 @@ SWAPPED = "Selon le bilan publié le 29 janvier 2026, 25 millions d’assurés o
 
 @pytest.fixture(scope="module")
 def llm_chat(tmp_path_factory: pytest.TempPathFactory, scripted_llm: ScriptedLLM) -> Iterator[tuple[Server, str]]:
-    """``streamlit run ui/app.py`` with ASSISTANT_LLM_* pointing at the scripted server; (server, model name)."""
-    root = tmp_path_factory.mktemp("ui-llm")
-    corpus = root / "src" / "corpus"
-    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
+    """The chat with ASSISTANT_LLM_* pointing at the scripted server; (server, model name)."""
     model = scripted_llm.add(Script(RIGHT, chunk_delay_s=0.2))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_DATA_DIR": str(root / "data"),
-        "ASSISTANT_CORPUS_DIR": str(corpus),
-        "ASSISTANT_LLM_URL": scripted_llm.base_url,
-        "ASSISTANT_LLM_MODEL": model,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    cmd = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
-    log = root / "streamlit.log"
-    with log.open("wb") as out:
-        started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_http(url, proc, log)
-        yield Server(url, port, started, log, {}), model
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    root = tmp_path_factory.mktemp("ui-llm")
+    with streamlit_chat(root, ASSISTANT_LLM_URL=scripted_llm.base_url, ASSISTANT_LLM_MODEL=model) as srv:
+        yield srv, model
 
 
 def _ask(page: Any, question: str) -> Any:

@@ -115,19 +115,22 @@ def suggestions(spec: QuestionSpec, passages: Sequence[Passage], n: int = 3) -> 
         spans = sentence_spans(p.text)
         best = max(spans, key=lambda s: len(qset & set(tokenize(p.text[s.start : s.end]))), default=None)
         s0, s1 = (best.start, best.end) if best else (0, len(p.text))
-        out.append(
-            Citation(
-                id=i,
-                source=p.bulletin_id,
-                title=p.title,
-                date=p.date.isoformat() if p.date else None,
-                chunk_id=p.chunk_id,
-                quote=p.text[s0:s1],
-                start=p.start + s0,
-                end=p.start + s1,
-            )
-        )
+        out.append(passage_citation(p, i, s0, s1))
     return out
+
+
+def passage_citation(p: Passage, n: int, start: int, end: int) -> Citation:
+    """Citation [n] quoting ``p.text[start:end]`` (offsets within the passage), located in its bulletin."""
+    return Citation(
+        id=n,
+        source=p.bulletin_id,
+        title=p.title,
+        date=p.date.isoformat() if p.date else None,
+        chunk_id=p.chunk_id,
+        quote=p.text[start:end],
+        start=p.start + start,
+        end=p.start + end,
+    )
 
 
 def _quote_span(c: Candidate) -> tuple[int, int]:
