@@ -580,3 +580,20 @@ def test_source_heading_never_shows_a_whole_sentence_or_a_path() -> None:
     )  # fmt: skip
     expected = "**[1] Bulletin mon espace santé 2026-01** · 29 janvier 2026"
     assert p.unescape_markdown(p.citation_markdown(citation)) == expected
+
+
+def test_generation_caption_says_who_wrote_the_text() -> None:
+    from assistant.models import Generation
+
+    base = Answer(question="q", answer="24 millions [1].", abstained=False, confidence=0.9)
+    assert p.generation_caption(base) is None  # no LLM configured
+    kept = base.model_copy(update={"generation": Generation(used=True, model="qwen2.5")})
+    assert p.unescape_markdown(p.generation_caption(kept) or "").startswith("Rédigé par le modèle qwen2.5 ;")
+    refused = base.model_copy(
+        update={"generation": Generation(used=False, model="qwen2.5", reason="figure_not_in_citation: « 25 »")}
+    )
+    assert p.unescape_markdown(p.generation_caption(refused) or "") == (
+        "Texte du modèle écarté (un chiffre absent de sa source) : réponse reprise du bulletin."
+    )
+    not_sent = base.model_copy(update={"generation": Generation(used=False, reason="kind: « figures »")})
+    assert p.generation_caption(not_sent) is None  # the model was not asked
