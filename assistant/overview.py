@@ -15,6 +15,7 @@ No UI code here: the Streamlit pages only lay these out.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -43,6 +44,8 @@ __all__ = [
     "month_label",
     "period_label",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_EXAMPLES = 6
 MAX_TOPICS = 8
@@ -112,14 +115,32 @@ _CACHE: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _CACHE_SIZE = 8
 
 
+class _Incomplete(Exception):
+    """A build that met a failure (an example question that raised): shown once, not cached."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__("incomplete build")
+        self.value = value
+
+
 def _cached(kind: str, assistant: Assistant, build: Any) -> Any:
-    """``build()`` once per store stamp (the stamp changes on every write to the store)."""
-    key = (kind, f"{id(assistant.store)}:{assistant.store.stamp}")
+    """``build()`` once per store stamp (the stamp changes on every write to the store).
+
+    Not kept when the store changed during the build (an upload or re-index in another session: the
+    questions were asked of a half-written store) or when the build says it is incomplete.
+    """
+    stamp = f"{id(assistant.store)}:{assistant.store.stamp}"
+    key = (kind, stamp)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    value = build()
+    try:
+        value = build()
+    except _Incomplete as partial:
+        return partial.value
+    if f"{id(assistant.store)}:{assistant.store.stamp}" != stamp:
+        return value
     with _LOCK:
         _CACHE[key] = value
         while len(_CACHE) > _CACHE_SIZE:
@@ -148,6 +169,7 @@ def _build_overview(assistant: Assistant, max_examples: int) -> Overview:
     newest_first = sorted(records.values(), key=lambda r: (r.date or date.min, r.id), reverse=True)
     examples: list[Example] = []
     seen: set[str] = set()
+    failed = False
     for rec in newest_first:
         if len(examples) >= max_examples:
             break
@@ -157,18 +179,25 @@ def _build_overview(assistant: Assistant, max_examples: int) -> Overview:
         for question, fig in example_candidates(bulletin.text)[:_CANDIDATES_PER_BULLETIN]:
             if fold(question) in seen:
                 continue
-            if _answered_with(assistant, question, fig):
+            answered = _answered_with(assistant, question, fig)
+            failed = failed or answered is None
+            if answered:
                 seen.add(fold(question))
                 examples.append(Example(question, fig.text, rec.id, rec.title, rec.date))
                 break
-    return Overview(len(records), lo, hi, period_label(lo, hi), topics, examples)
+    overview = Overview(len(records), lo, hi, period_label(lo, hi), topics, examples)
+    if failed:
+        raise _Incomplete(overview)
+    return overview
 
 
-def _answered_with(assistant: Assistant, question: str, fig: Figure) -> bool:
+def _answered_with(assistant: Assistant, question: str, fig: Figure) -> bool | None:
+    """Whether ``question`` is answered with ``fig``; None if asking it failed (the overview is then not cached)."""
     try:
         answer = assistant.ask(question)
-    except Exception:  # an example that cannot be asked is just not shown
-        return False
+    except Exception as exc:  # an example that cannot be asked is just not shown
+        log.warning("example question %r could not be asked: %s", question, exc)
+        return None
     if answer.abstained or not answer.figures or fig.value is None:
         return False
     got = answer.figures[0].value

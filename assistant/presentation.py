@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import AssistantError
 from .models import Answer, BulletinFailure, BulletinInfo, Citation, Filters, IngestReport, StoreStats
-from .reading.answer import bulletin_heading
+from .reading.answer import source_heading
 from .reading.signals import MONTHS_FR, table_start
 
 # --------------------------------------------------------------------------
@@ -709,16 +709,6 @@ def stats_rows(stats: StoreStats, zone: str | tzinfo | None = None) -> list[tupl
         ("Période", period),
         ("Dernière indexation", format_datetime_fr(stats.last_ingest, zone)),
     ]
-
-
-def source_heading(title: str, bulletin_id: str, limit: int = 120) -> str:
-    """A bulletin's title as a heading. A title that is a whole sentence (the bulletin has no title line and
-    its first sentence stood in) becomes a short heading from the file name: « Bulletin mon espace santé 2026-01 »."""
-    title = " ".join(title.split())
-    if title and len(title) <= limit and not title.endswith((".", "!", "?")):
-        return title
-    heading = bulletin_heading(None, bulletin_id)
-    return heading[:1].upper() + heading[1:]
 
 
 def bulletin_option_label(title: str, bulletin_id: str, when: date | None, limit: int = 70) -> str:

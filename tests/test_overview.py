@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from assistant import Assistant
 from assistant import overview as ov
 from assistant.figures import extract_figures
@@ -49,6 +51,29 @@ def test_overview_is_cached_per_store_stamp(corpus_assistant: Assistant) -> None
     ov.clear_cache()
     again = ov.corpus_overview(corpus_assistant)
     assert again is not first and again == first
+
+
+def test_an_overview_whose_questions_failed_is_not_kept(
+    corpus_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An example question that raises (the store being rewritten by an upload in another session) must not
+    leave a start page with fewer examples until the next write: that build is shown once, then redone."""
+    ov.clear_cache()
+    real_ask = corpus_assistant.ask
+    calls = {"n": 0}
+
+    def flaky(question: str, *args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("store busy")
+        return real_ask(question, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(corpus_assistant, "ask", flaky)
+    partial = ov.corpus_overview(corpus_assistant)
+    monkeypatch.setattr(corpus_assistant, "ask", real_ask)
+    full = ov.corpus_overview(corpus_assistant)
+    assert len(full.examples) >= len(partial.examples) and full is not partial
+    assert ov.corpus_overview(corpus_assistant) is full  # a complete build is kept
 
 
 def test_overview_follows_the_corpus(make_assistant, corpus_copy) -> None:  # type: ignore[no-untyped-def]

@@ -210,6 +210,16 @@ def bulletin_heading(title: str | None, bulletin_id: str) -> str:
     return " ".join(_ACCENTS.get(w.lower(), w) for w in words) or "bulletin"
 
 
+def source_heading(title: str, bulletin_id: str, limit: int = 120) -> str:
+    """A bulletin's title as a heading. A title that is a whole sentence (the bulletin has no title line and
+    its first sentence stood in) becomes a short heading from the file name: « Bulletin mon espace santé 2026-01 »."""
+    title = " ".join(title.split())
+    if title and len(title) <= limit and not title.endswith((".", "!", "?")):
+        return title
+    heading = bulletin_heading(None, bulletin_id)
+    return heading[:1].upper() + heading[1:]
+
+
 def as_of_words(as_of: AsOf | None, target: bool) -> str | None:
     """« au 29 janvier 2026 », « en 2025 », « fin 2024 », « objectif pour fin 2027 »: for the parentheses."""
     if as_of is None:

@@ -13,7 +13,7 @@ from ..figures import Figure, FigureKind, extract_figures
 from ..lexical import fold, tokenize
 from ..models import Answer, Citation, Passage
 from ..questions import QuestionSpec
-from .answer import bulletin_heading, clean_clause, figure_out, format_date, passage_citation, suggestions
+from .answer import clean_clause, figure_out, format_date, passage_citation, source_heading, suggestions
 
 KEY_KINDS = (FigureKind.COUNT, FigureKind.PERCENT, FigureKind.MONEY, FigureKind.DURATION)
 _SPAN_UNITS = frozenset({"ans", "an", "années", "mois", "jours", "semaines"})  # ages and spans, not key figures
@@ -154,7 +154,7 @@ def key_figures_answer(
         return Answer(question=question, answer=NO_KEY_FIGURES_TEXT, abstained=True, confidence=1.0, kind="key_figures")
     first = passages[0]
     when = f" ({format_date(first.date)})" if first.date else ""
-    head = f"Chiffres de « {bulletin_heading(first.title, first.bulletin_id)} »{when}"
+    head = f"Chiffres de « {source_heading(first.title, first.bulletin_id)} »{when}"
     return Answer(
         question=question,
         answer=f"{head} :\n" + "\n".join(lines),
