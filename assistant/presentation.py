@@ -18,7 +18,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import AssistantError
@@ -717,6 +717,11 @@ def bulletin_option_label(title: str, bulletin_id: str, when: date | None, limit
     title = source_heading(title, bulletin_id)
     short = title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
     return f"{short} · {month}"
+
+
+def bulletin_labels(records: Iterable[Any]) -> dict[str, str]:
+    """Bulletin id -> :func:`bulletin_option_label`, for stored bulletin records (``id``, ``title``, ``date``)."""
+    return {r.id: bulletin_option_label(r.title, r.id, r.date) for r in records}
 
 
 def date_bounds(stats: StoreStats) -> tuple[date | None, date | None]:

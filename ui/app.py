@@ -220,7 +220,7 @@ def bulletin_labels(assistant: Assistant) -> dict[str, str]:
         records = assistant.store.records()
     except AssistantError:
         return {}
-    return {r.id: p.bulletin_option_label(r.title, r.id, r.date) for r in records.values()}
+    return p.bulletin_labels(records.values())
 
 
 def feedback_review(path: Path) -> None:
